@@ -7,9 +7,17 @@ use std::time::Duration;
 pub enum Outcome {
     /// 2xx: the call was accepted. `body` is truncated to 4 KiB; `call_id` is extracted
     /// only when the (undocumented) body carries one.
-    Success { status: u16, body: String, call_id: Option<String> },
+    Success {
+        status: u16,
+        body: String,
+        call_id: Option<String>,
+    },
     /// 400, 404, 409, 422: the API refused this row for good.
-    Permanent { status: u16, message: String, body: String },
+    Permanent {
+        status: u16,
+        message: String,
+        body: String,
+    },
     /// 401/403 after any token refresh: the run must stop; no call was placed.
     Auth { status: u16, message: String },
     /// 429: no call was placed; the whole pool pauses.

@@ -1,1 +1,1 @@
-//! (filled in by the dispatch work)
+//! (dispatch: being written)

@@ -1,1 +1,130 @@
-//! (filled in by the ledger work)
+//! The ledger: one SQLite file holding every campaign, row, attempt and lease. All SQL of
+//! the program lives in this folder. Writes go through the single group-commit [`Writer`];
+//! reads use their own connection (WAL lets them run beside the writer).
+
+mod campaigns;
+mod migrate;
+mod rows;
+mod summary;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use campaigns::{Campaign, NewCampaign};
+pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, RowRecord, Transition};
+pub use summary::{Counts, LatencyStats};
+pub use writer::{Writer, WriterStats};
+
+/// How long a connection waits for another process's write lock before giving up. The
+/// webhook receiver and a run share one file; neither may fail because the other is busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot open the ledger {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the ledger {path} was written by a newer dialer (schema {found}, this one knows {known}); upgrade dialer"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error("ledger query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("ledger commit failed: {0}; check free disk space and permissions")]
+    Commit(String),
+    #[error("the ledger writer stopped (the ledger may be locked or the disk full)")]
+    WriterGone,
+    #[error("no campaign named {0:?} in the ledger; `dialer status` lists them")]
+    NoSuchCampaign(String),
+}
+
+/// An open ledger: a writer thread plus a read connection.
+#[derive(Clone)]
+pub struct Ledger {
+    path: PathBuf,
+    writer: Writer,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl Ledger {
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let open_err = |source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = connect(path).map_err(open_err)?;
+        migrate::apply(&mut conn, path)?;
+        let reader = connect(path).map_err(open_err)?;
+        Ok(Ledger {
+            path: path.to_path_buf(),
+            writer: Writer::spawn(conn),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Runs a read on the read connection, off the async runtime.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn).map_err(LedgerError::Sql)
+        })
+        .await
+        .map_err(|_| LedgerError::WriterGone)?
+    }
+
+    /// The same read, for synchronous callers.
+    pub(crate) fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, LedgerError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(LedgerError::Sql)
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets readers (status, reports, the feeder) run beside the writer; FULL makes
+    // every commit durable before it is acknowledged: the exactly-once rule rests on it.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Unix time in milliseconds, the ledger's unit of time.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,445 @@
+//! Rows and their attempts: ingest with deduplication, the dispatch queries, and the state
+//! transitions of SPEC.md ("Row states"). Every transition is one guarded UPDATE, so a row
+//! can only be marked `in_flight` from `pending` or `retry_wait`, never twice.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Ledger, LedgerError, now_ms};
+use crate::plan::SkipReason;
+
+/// A planned row on its way into the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRow {
+    pub line: u64,
+    pub e164: Option<String>,
+    /// The JSON body; present for rows meant to be dialed.
+    pub request: Option<String>,
+    pub timezone: Option<String>,
+    /// Set for rows that are never dialed.
+    pub skip: Option<(SkipReason, String)>,
+    /// The raw record of a malformed row.
+    pub raw: Option<String>,
+}
+
+/// What an insert batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct InsertSummary {
+    pub to_dial: u64,
+    pub skipped: u64,
+}
+
+/// A row the dispatcher may dial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialRow {
+    pub id: i64,
+    pub line: u64,
+    pub request: String,
+}
+
+/// A committed `in_flight` mark: the attempt number and the attempt's history record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFlight {
+    pub attempt: u32,
+    pub attempt_id: i64,
+}
+
+/// Where an attempt leaves its row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Succeeded {
+        body: String,
+        call_id: Option<String>,
+    },
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
+    RetryWait {
+        next_attempt_at: i64,
+        message: String,
+    },
+    Uncertain {
+        message: String,
+    },
+    /// The API refused before placing anything (429, auth): back to `pending`, and the
+    /// attempt is given back.
+    Requeue {
+        message: String,
+    },
+}
+
+/// What one finished attempt is recorded with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub class: &'static str,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub transition: Transition,
+}
+
+/// One row as the ledger keeps it (reports, `status --row`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRecord {
+    pub line: u64,
+    pub state: String,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub e164: Option<String>,
+    pub duplicate_of: Option<u64>,
+    pub request: Option<String>,
+    pub attempts: u32,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub call_id: Option<String>,
+    pub first_attempt_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    pub latency_ms: Option<i64>,
+}
+
+fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::Result<bool> {
+    let line = row.line as i64;
+    let (state, reason, detail, dial_key, duplicate_of) = match row.skip {
+        Some((reason, detail)) => ("skipped", Some(reason), Some(detail), None, None),
+        None => {
+            let earlier: Option<i64> = tx
+                .prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
+                .query_row(params![campaign_id, row.e164], |r| r.get(0))
+                .optional()?;
+            match earlier {
+                Some(first) => (
+                    "skipped",
+                    Some(SkipReason::Duplicate),
+                    Some(format!("same number as line {first}")),
+                    None,
+                    Some(first),
+                ),
+                None => ("pending", None, None, row.e164.clone(), None),
+            }
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO rows (campaign_id, line, state, reason, detail, e164, dial_key,
+                           duplicate_of, request, raw, timezone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        campaign_id,
+        line,
+        state,
+        reason.map(|r| r.as_str()),
+        detail,
+        row.e164,
+        dial_key,
+        duplicate_of,
+        row.request,
+        row.raw,
+        row.timezone,
+    ])?;
+    Ok(state == "pending")
+}
+
+const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, request, attempts, \
+     http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms";
+
+fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
+    Ok(RowRecord {
+        line: r.get::<_, i64>(0)? as u64,
+        state: r.get(1)?,
+        reason: r.get(2)?,
+        detail: r.get(3)?,
+        e164: r.get(4)?,
+        duplicate_of: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+        request: r.get(6)?,
+        attempts: r.get(7)?,
+        http_status: r.get(8)?,
+        error: r.get(9)?,
+        call_id: r.get(10)?,
+        first_attempt_at: r.get(11)?,
+        last_attempt_at: r.get(12)?,
+        latency_ms: r.get(13)?,
+    })
+}
+
+impl Ledger {
+    /// Inserts a batch of planned rows in CSV order; a dialable row whose number an earlier
+    /// row already holds becomes `skipped` / `duplicate`. Blocking: the ingest thread's call.
+    pub fn insert_rows_blocking(
+        &self,
+        campaign_id: i64,
+        rows: Vec<NewRow>,
+    ) -> Result<InsertSummary, LedgerError> {
+        self.writer.call_blocking(move |tx| {
+            let mut summary = InsertSummary::default();
+            for row in rows {
+                if insert_one(tx, campaign_id, row)? {
+                    summary.to_dial += 1;
+                } else {
+                    summary.skipped += 1;
+                }
+            }
+            Ok(summary)
+        })
+    }
+
+    /// The highest line already ingested (0 when none), so a re-run skips what is stored.
+    pub fn max_line(&self, campaign_id: i64) -> Result<u64, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                "SELECT coalesce(max(line), 0) FROM rows WHERE campaign_id = ?1",
+                [campaign_id],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|v| v as u64)
+    }
+
+    /// Up to `limit` `pending` rows after `after_line`, in line order.
+    pub async fn pending_after(
+        &self,
+        campaign_id: i64,
+        after_line: u64,
+        limit: u32,
+    ) -> Result<Vec<DialRow>, LedgerError> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, line, request FROM rows
+                 WHERE campaign_id = ?1 AND state = 'pending' AND line > ?2
+                 ORDER BY line LIMIT ?3",
+            )?;
+            st.query_map(params![campaign_id, after_line as i64, limit], dial_row)?
+                .collect()
+        })
+        .await
+    }
+
+    /// `retry_wait` rows whose time has come, earliest first.
+    pub async fn due_retries(
+        &self,
+        campaign_id: i64,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<DialRow>, LedgerError> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, line, request FROM rows
+                 WHERE campaign_id = ?1 AND state = 'retry_wait' AND next_attempt_at <= ?2
+                 ORDER BY next_attempt_at LIMIT ?3",
+            )?;
+            st.query_map(params![campaign_id, now, limit], dial_row)?
+                .collect()
+        })
+        .await
+    }
+
+    /// When the earliest `retry_wait` row becomes due, if any.
+    pub async fn next_retry_at(&self, campaign_id: i64) -> Result<Option<i64>, LedgerError> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT min(next_attempt_at) FROM rows
+                 WHERE campaign_id = ?1 AND state = 'retry_wait'",
+                [campaign_id],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+
+    /// Marks a row `in_flight` (attempt k) and opens its attempt record, durably. `None`
+    /// when the row is no longer `pending`/`retry_wait`: then it must not be sent.
+    pub async fn mark_in_flight(
+        &self,
+        campaign_id: i64,
+        row: &DialRow,
+    ) -> Result<Option<InFlight>, LedgerError> {
+        let (row_id, line) = (row.id, row.line as i64);
+        self.writer
+            .call(move |tx| {
+                let now = now_ms();
+                let attempt: Option<u32> = tx
+                    .prepare_cached(
+                        "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
+                             first_attempt_at = coalesce(first_attempt_at, ?2),
+                             last_attempt_at = ?2, next_attempt_at = NULL
+                         WHERE id = ?1 AND state IN ('pending', 'retry_wait')
+                         RETURNING attempts",
+                    )?
+                    .query_row(params![row_id, now], |r| r.get(0))
+                    .optional()?;
+                let Some(attempt) = attempt else {
+                    return Ok(None);
+                };
+                tx.prepare_cached(
+                    "INSERT INTO attempts (campaign_id, line, attempt, started_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![campaign_id, line, attempt, now])?;
+                Ok(Some(InFlight {
+                    attempt,
+                    attempt_id: tx.last_insert_rowid(),
+                }))
+            })
+            .await
+    }
+
+    /// Records a finished attempt and moves its row to the state the policy chose.
+    pub async fn finish_attempt(
+        &self,
+        row_id: i64,
+        inflight: InFlight,
+        record: AttemptRecord,
+    ) -> Result<(), LedgerError> {
+        self.writer
+            .call(move |tx| finish(tx, row_id, inflight, record))
+            .await
+    }
+
+    /// Rows left `in_flight` by a process that died may or may not have been called: they
+    /// become `uncertain`, never `pending`. Run before dispatching a campaign.
+    pub async fn recover_in_flight(&self, campaign_id: i64) -> Result<u64, LedgerError> {
+        self.writer
+            .call(move |tx| {
+                let now = now_ms();
+                tx.execute(
+                    "UPDATE attempts SET ended_at = ?2, class = 'interrupted',
+                         error = 'the dialer stopped before the answer was recorded'
+                     WHERE campaign_id = ?1 AND ended_at IS NULL",
+                    params![campaign_id, now],
+                )?;
+                let n = tx.execute(
+                    "UPDATE rows SET state = 'uncertain',
+                         error = 'the dialer stopped while this call was in flight; it may have been placed'
+                     WHERE campaign_id = ?1 AND state = 'in_flight'",
+                    [campaign_id],
+                )?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
+    /// One row by its line, if it exists.
+    pub fn row(&self, campaign_id: i64, line: u64) -> Result<Option<RowRecord>, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM rows WHERE campaign_id = ?1 AND line = ?2"),
+                params![campaign_id, line as i64],
+                row_record,
+            )
+            .optional()
+        })
+    }
+
+    /// Every row of a campaign in line order, streamed to `f` (memory stays flat).
+    pub fn for_each_row(
+        &self,
+        campaign_id: i64,
+        mut f: impl FnMut(RowRecord) -> rusqlite::Result<()>,
+    ) -> Result<(), LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ROW_COLUMNS} FROM rows WHERE campaign_id = ?1 ORDER BY line"
+            ))?;
+            let mut rows = st.query([campaign_id])?;
+            while let Some(r) = rows.next()? {
+                f(row_record(r)?)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn dial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DialRow> {
+    Ok(DialRow {
+        id: r.get(0)?,
+        line: r.get::<_, i64>(1)? as u64,
+        request: r.get(2)?,
+    })
+}
+
+fn finish(
+    tx: &Transaction<'_>,
+    row_id: i64,
+    inflight: InFlight,
+    rec: AttemptRecord,
+) -> rusqlite::Result<()> {
+    let now = now_ms();
+    let error = match &rec.transition {
+        Transition::Succeeded { .. } => None,
+        Transition::Failed { message, .. }
+        | Transition::RetryWait { message, .. }
+        | Transition::Uncertain { message }
+        | Transition::Requeue { message } => Some(message.clone()),
+    };
+    tx.prepare_cached(
+        "UPDATE attempts SET ended_at = ?2, http_status = ?3, class = ?4, error = ?5,
+             latency_ms = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        inflight.attempt_id,
+        now,
+        rec.http_status,
+        rec.class,
+        error,
+        rec.latency_ms
+    ])?;
+    let common = params![row_id, rec.http_status, rec.latency_ms, error];
+    match rec.transition {
+        Transition::Succeeded { body, call_id } => tx
+            .prepare_cached(
+                "UPDATE rows SET state = 'succeeded', http_status = ?2, latency_ms = ?3,
+                     error = ?4, reason = NULL, response = ?5, call_id = ?6
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                row_id,
+                rec.http_status,
+                rec.latency_ms,
+                error,
+                body,
+                call_id
+            ])?,
+        Transition::Failed { reason, .. } => tx
+            .prepare_cached(
+                "UPDATE rows SET state = 'failed', http_status = ?2, latency_ms = ?3,
+                     error = ?4, reason = ?5
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                row_id,
+                rec.http_status,
+                rec.latency_ms,
+                error,
+                reason
+            ])?,
+        Transition::RetryWait {
+            next_attempt_at, ..
+        } => tx
+            .prepare_cached(
+                "UPDATE rows SET state = 'retry_wait', http_status = ?2, latency_ms = ?3,
+                     error = ?4, next_attempt_at = ?5
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                row_id,
+                rec.http_status,
+                rec.latency_ms,
+                error,
+                next_attempt_at
+            ])?,
+        Transition::Uncertain { .. } => tx
+            .prepare_cached(
+                "UPDATE rows SET state = 'uncertain', http_status = ?2, latency_ms = ?3,
+                     error = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(common)?,
+        Transition::Requeue { .. } => tx
+            .prepare_cached(
+                "UPDATE rows SET state = 'pending', http_status = ?2, latency_ms = ?3,
+                     error = ?4, attempts = max(attempts - 1, 0)
+                 WHERE id = ?1",
+            )?
+            .execute(common)?,
+    };
+    Ok(())
+}

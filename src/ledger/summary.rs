@@ -1,0 +1,126 @@
+//! Counting queries behind the summary and `status`: rows per state and per skip reason,
+//! latency percentiles, the span of attempts.
+
+use std::collections::BTreeMap;
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Ledger, LedgerError};
+
+/// Row counts of one campaign.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub total: u64,
+    /// state -> rows, for every state that has at least one row.
+    pub states: BTreeMap<String, u64>,
+    /// skip reason -> rows.
+    pub skipped: BTreeMap<String, u64>,
+    /// failure reason -> rows.
+    pub failed: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    pub fn state(&self, s: &str) -> u64 {
+        self.states.get(s).copied().unwrap_or(0)
+    }
+
+    /// Rows that still need dialing: `pending`, `retry_wait` or `in_flight`.
+    pub fn open(&self) -> u64 {
+        self.state("pending") + self.state("retry_wait") + self.state("in_flight")
+    }
+}
+
+/// Latency percentiles (ms) over the rows' latest attempts, and the attempt time span.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LatencyStats {
+    pub samples: u64,
+    pub p50_ms: Option<i64>,
+    pub p95_ms: Option<i64>,
+    pub p99_ms: Option<i64>,
+    pub first_attempt_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    /// Requests sent (every attempt, retries included).
+    pub requests: u64,
+}
+
+/// Nearest-rank percentile of an ascending slice.
+pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+impl Ledger {
+    pub fn counts(&self, campaign_id: i64) -> Result<Counts, LedgerError> {
+        self.read_blocking(|c| {
+            let mut counts = Counts::default();
+            let mut st = c.prepare_cached(
+                "SELECT state, reason, count(*) FROM rows WHERE campaign_id = ?1
+                 GROUP BY state, reason",
+            )?;
+            let mut rows = st.query([campaign_id])?;
+            while let Some(r) = rows.next()? {
+                let state: String = r.get(0)?;
+                let reason: Option<String> = r.get(1)?;
+                let n = r.get::<_, i64>(2)? as u64;
+                counts.total += n;
+                *counts.states.entry(state.clone()).or_default() += n;
+                let by_reason = match state.as_str() {
+                    "skipped" => &mut counts.skipped,
+                    "failed" => &mut counts.failed,
+                    _ => continue,
+                };
+                *by_reason
+                    .entry(reason.unwrap_or_else(|| "unknown".into()))
+                    .or_default() += n;
+            }
+            Ok(counts)
+        })
+    }
+
+    pub fn latency(&self, campaign_id: i64) -> Result<LatencyStats, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT latency_ms FROM rows WHERE campaign_id = ?1 AND latency_ms IS NOT NULL
+                 ORDER BY latency_ms",
+            )?;
+            let sorted: Vec<i64> = st
+                .query_map([campaign_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let (first, last, requests): (Option<i64>, Option<i64>, i64) = c.query_row(
+                "SELECT min(started_at), max(started_at), count(*) FROM attempts
+                 WHERE campaign_id = ?1",
+                params![campaign_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok(LatencyStats {
+                samples: sorted.len() as u64,
+                p50_ms: percentile(&sorted, 50.0),
+                p95_ms: percentile(&sorted, 95.0),
+                p99_ms: percentile(&sorted, 99.0),
+                first_attempt_at: first,
+                last_attempt_at: last,
+                requests: requests as u64,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<i64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50));
+        assert_eq!(percentile(&v, 95.0), Some(95));
+        assert_eq!(percentile(&v, 99.0), Some(99));
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
+    }
+}

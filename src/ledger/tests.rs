@@ -1,0 +1,149 @@
+//! Ledger behaviour against a real SQLite file in a temp dir.
+
+use super::*;
+use crate::plan::SkipReason;
+
+fn dial(line: u64, e164: &str) -> NewRow {
+    NewRow {
+        line,
+        e164: Some(e164.into()),
+        request: Some(format!(r#"{{"numberToCall":"{e164}"}}"#)),
+        timezone: None,
+        skip: None,
+        raw: None,
+    }
+}
+
+async fn fresh() -> (tempfile::TempDir, Ledger, Campaign) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+    let c = ledger
+        .create_campaign(NewCampaign {
+            name: "c".into(),
+            csv_path: "c.csv".into(),
+            csv_sha256: "00".into(),
+            settings: "{}".into(),
+        })
+        .await
+        .unwrap();
+    (dir, ledger, c)
+}
+
+#[tokio::test]
+async fn migrations_are_recorded_and_reopen_is_a_no_op() {
+    let (dir, ledger, _) = fresh().await;
+    drop(ledger);
+    let again = Ledger::open(&dir.path().join("l.db")).unwrap();
+    let applied: Vec<(u32, String)> = again
+        .read_blocking(|c| {
+            let mut st =
+                c.prepare("SELECT version, name FROM schema_migrations ORDER BY version")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        })
+        .unwrap();
+    assert_eq!(applied[0], (1, "0001_init.sql".to_string()));
+    assert_eq!(applied.len(), migrate::MIGRATIONS.len());
+    let sync: i64 = again
+        .read_blocking(|c| c.query_row("PRAGMA synchronous", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+}
+
+#[tokio::test]
+async fn duplicates_of_a_dialed_number_are_skipped_naming_the_first_row() {
+    let (_d, ledger, c) = fresh().await;
+    let l = ledger.clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        let mut suppressed = dial(3, "+966501234567");
+        suppressed.skip = Some((SkipReason::Suppressed, "on the do-not-call list".into()));
+        l.insert_rows_blocking(
+            c.id,
+            vec![
+                suppressed,
+                dial(4, "+966501234567"),
+                dial(5, "+966501234567"),
+            ],
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(summary.to_dial, 1);
+    let r5 = ledger.row(c.id, 5).unwrap().unwrap();
+    assert_eq!(r5.state, "skipped");
+    assert_eq!(r5.reason.as_deref(), Some("duplicate"));
+    assert_eq!(r5.duplicate_of, Some(4));
+    assert_eq!(ledger.row(c.id, 4).unwrap().unwrap().state, "pending");
+    let counts = ledger.counts(c.id).unwrap();
+    assert_eq!(counts.skipped.get("duplicate"), Some(&1));
+    assert_eq!(counts.skipped.get("suppressed"), Some(&1));
+}
+
+#[tokio::test]
+async fn a_row_is_marked_in_flight_once_and_recovered_as_uncertain() {
+    let (_d, ledger, c) = fresh().await;
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, vec![dial(2, "+4420")]))
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = ledger.pending_after(c.id, 0, 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let first = ledger.mark_in_flight(c.id, &rows[0]).await.unwrap();
+    assert_eq!(first.map(|f| f.attempt), Some(1));
+    assert_eq!(ledger.mark_in_flight(c.id, &rows[0]).await.unwrap(), None);
+    assert_eq!(ledger.recover_in_flight(c.id).await.unwrap(), 1);
+    let row = ledger.row(c.id, 2).unwrap().unwrap();
+    assert_eq!(row.state, "uncertain");
+    assert_eq!(ledger.recover_in_flight(c.id).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_requeued_attempt_is_given_back() {
+    let (_d, ledger, c) = fresh().await;
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, vec![dial(2, "+4420")]))
+        .await
+        .unwrap()
+        .unwrap();
+    let row = ledger.pending_after(c.id, 0, 10).await.unwrap().remove(0);
+    let inflight = ledger.mark_in_flight(c.id, &row).await.unwrap().unwrap();
+    let rec = AttemptRecord {
+        class: "throttled",
+        http_status: Some(429),
+        latency_ms: 3,
+        transition: Transition::Requeue {
+            message: "throttled".into(),
+        },
+    };
+    ledger.finish_attempt(row.id, inflight, rec).await.unwrap();
+    let stored = ledger.row(c.id, 2).unwrap().unwrap();
+    assert_eq!((stored.state.as_str(), stored.attempts), ("pending", 0));
+    let again = ledger.mark_in_flight(c.id, &row).await.unwrap().unwrap();
+    assert_eq!(again.attempt, 1);
+}
+
+#[tokio::test]
+async fn concurrent_writers_share_commits() {
+    let (_d, ledger, c) = fresh().await;
+    let rows: Vec<NewRow> = (2..202).map(|i| dial(i, &format!("+1{i:09}"))).collect();
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, rows))
+        .await
+        .unwrap()
+        .unwrap();
+    let pending = ledger.pending_after(c.id, 0, 1000).await.unwrap();
+    let before = ledger.writer().stats().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for row in pending {
+        let l = ledger.clone();
+        tasks.spawn(async move { l.mark_in_flight(c.id, &row).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert!(r.unwrap().unwrap().is_some());
+    }
+    let after = ledger.writer().stats().await;
+    assert_eq!(after.ops - before.ops, 200);
+    assert!(after.commits - before.commits <= 200);
+    assert_eq!(ledger.counts(c.id).unwrap().state("in_flight"), 200);
+}

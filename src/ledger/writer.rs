@@ -1,0 +1,175 @@
+//! The single writer: one thread owns the connection that writes, and every write in the
+//! program is a closure sent to it. It runs whatever is queued in one transaction (group
+//! commit) and answers each waiter only after that transaction is durably committed, so a
+//! caller that got `Ok` knows its change survives a crash.
+
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::{Connection, Transaction};
+use tokio::sync::oneshot;
+
+use super::LedgerError;
+
+/// Most operations folded into one transaction; bounds the latency a long queue adds.
+const MAX_BATCH: usize = 4096;
+
+type Job = Box<dyn FnOnce(&Transaction<'_>) -> Completion + Send>;
+/// Runs after the commit (with the commit's result) to answer the waiter.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// Commits done and operations written, for benchmarks and the "group commit at work" figure.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriterStats {
+    pub commits: u64,
+    pub ops: u64,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+}
+
+enum Msg {
+    Job(Job),
+    Stats(oneshot::Sender<WriterStats>),
+}
+
+impl Writer {
+    pub(super) fn spawn(conn: Connection) -> Writer {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || run(conn, rx))
+            .expect("spawn the ledger writer thread");
+        Writer { tx }
+    }
+
+    /// Run `f` inside the next group transaction; resolves after the commit.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        self.send(f, done_tx)?;
+        done_rx.await.map_err(|_| LedgerError::WriterGone)?
+    }
+
+    /// The same for synchronous callers (the CSV ingest thread). Never call from async code.
+    pub fn call_blocking<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        self.send(f, done_tx)?;
+        done_rx
+            .blocking_recv()
+            .map_err(|_| LedgerError::WriterGone)?
+    }
+
+    pub async fn stats(&self) -> WriterStats {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Stats(tx)).is_err() {
+            return WriterStats::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    fn send<T, F>(
+        &self,
+        f: F,
+        done: oneshot::Sender<Result<T, LedgerError>>,
+    ) -> Result<(), LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let job: Job = Box::new(move |tx: &Transaction<'_>| {
+            // A savepoint per operation: one failing statement must not roll back the
+            // other callers' work that shares this transaction.
+            let result = run_in_savepoint(tx, f);
+            Box::new(move |commit: Result<(), String>| {
+                let answer = match (result, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(LedgerError::Sql(e)),
+                    (Ok(_), Err(e)) => Err(LedgerError::Commit(e)),
+                };
+                let _ = done.send(answer);
+            })
+        });
+        self.tx
+            .send(Msg::Job(job))
+            .map_err(|_| LedgerError::WriterGone)
+    }
+}
+
+fn run_in_savepoint<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.execute_batch("SAVEPOINT op")?;
+    match f(tx) {
+        Ok(v) => {
+            tx.execute_batch("RELEASE op")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx.execute_batch("ROLLBACK TO op; RELEASE op");
+            Err(e)
+        }
+    }
+}
+
+fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
+    let mut stats = WriterStats::default();
+    let mut batch: Vec<Job> = Vec::with_capacity(64);
+    while let Ok(first) = rx.recv() {
+        let push = |msg: Msg, batch: &mut Vec<Job>| match msg {
+            Msg::Job(job) => batch.push(job),
+            Msg::Stats(reply) => {
+                let _ = reply.send(stats);
+            }
+        };
+        push(first, &mut batch);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(msg) => push(msg, &mut batch),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let ops = batch.len() as u64;
+        let (completions, commit) = commit_batch(&mut conn, batch.drain(..));
+        for complete in completions {
+            complete(commit.clone());
+        }
+        if commit.is_ok() {
+            stats.commits += 1;
+            stats.ops += ops;
+        }
+    }
+}
+
+fn commit_batch(
+    conn: &mut Connection,
+    jobs: impl Iterator<Item = Job>,
+) -> (Vec<Completion>, Result<(), String>) {
+    // IMMEDIATE takes the write lock up front, so a second process (the webhook receiver)
+    // makes us wait on busy_timeout instead of failing a lock upgrade half-way.
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Dropping the jobs drops their reply channels: each waiter gets `WriterGone`
+            // and nothing it asked for was written, which is the truth.
+            tracing::error!("the ledger could not start a transaction: {e}");
+            return (Vec::new(), Err(e.to_string()));
+        }
+    };
+    let completions: Vec<Completion> = jobs.map(|job| job(&tx)).collect();
+    let commit = tx.commit().map_err(|e| e.to_string());
+    (completions, commit)
+}

@@ -1,0 +1,214 @@
+//! The dispatch loop and its workers. A row goes: claimed by the feed -> a concurrency
+//! slot -> the 429 pause -> a rate permit -> `in_flight` committed -> one request ->
+//! its transition committed. The permit comes before the `in_flight` mark so a crash while
+//! waiting for the limiter leaves rows `pending`, not `uncertain`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, RateLimiter};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::feed::{Feed, Queue, lock};
+use super::{Caller, DispatchConfig, DispatchReport, IngestProgress, Stop};
+use crate::api::Outcome;
+use crate::ledger::{AttemptRecord, DialRow, Ledger, now_ms};
+
+/// Pause after a 429 without `Retry-After`: doubles per consecutive 429, up to a minute.
+const THROTTLE_BASE: Duration = Duration::from_secs(1);
+const THROTTLE_CAP: Duration = Duration::from_secs(60);
+
+struct Ctx<C> {
+    ledger: Ledger,
+    campaign_id: i64,
+    caller: Arc<C>,
+    cfg: DispatchConfig,
+    queue: Queue,
+    /// Set when the pool must stop starting calls (auth, breaker, ledger); `stop_reason` says why.
+    halt: CancellationToken,
+    stop_reason: std::sync::Mutex<Option<Stop>>,
+    /// Until when nobody starts a call, after a 429.
+    pause_until: std::sync::Mutex<Option<Instant>>,
+    consecutive_429: AtomicU32,
+    /// Consecutive retryable-or-uncertain outcomes, for the circuit breaker.
+    consecutive_failures: AtomicU32,
+}
+
+impl<C> Ctx<C> {
+    fn halt_with(&self, stop: Stop) {
+        let mut reason = lock(&self.stop_reason);
+        if reason.is_none() {
+            *reason = Some(stop);
+        }
+        self.halt.cancel();
+    }
+}
+
+/// Dials every dialable row of a campaign until it is exhausted, `--limit` is reached, or
+/// something stops it. Returns after every started request has been recorded.
+pub async fn dispatch<C: Caller>(
+    ledger: Ledger,
+    campaign_id: i64,
+    caller: Arc<C>,
+    cfg: DispatchConfig,
+    ingest: watch::Receiver<IngestProgress>,
+    interrupt: CancellationToken,
+) -> DispatchReport {
+    let limiter: Option<DefaultDirectRateLimiter> =
+        cfg.rate.quota(cfg.burst).map(RateLimiter::direct);
+    let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let ctx = Arc::new(Ctx {
+        ledger: ledger.clone(),
+        campaign_id,
+        caller,
+        cfg: cfg.clone(),
+        queue: Queue::default(),
+        halt: interrupt.child_token(),
+        stop_reason: std::sync::Mutex::new(None),
+        pause_until: std::sync::Mutex::new(None),
+        consecutive_429: AtomicU32::new(0),
+        consecutive_failures: AtomicU32::new(0),
+    });
+    let mut feed = Feed::new(ledger, campaign_id, ingest);
+    let mut workers = JoinSet::new();
+    let mut started: u64 = 0;
+    let stop = &ctx.halt;
+    loop {
+        if cfg.limit.is_some_and(|l| started >= l) {
+            ctx.halt_with(Stop::Limit);
+            break;
+        }
+        let row = match feed.next(&ctx.queue, stop).await {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                ctx.halt_with(Stop::Ledger(e.to_string()));
+                break;
+            }
+        };
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            _ = stop.cancelled() => { ctx.queue.release(row.id); break; }
+        };
+        if !wait_for_go(&ctx, limiter.as_ref()).await {
+            ctx.queue.release(row.id);
+            break;
+        }
+        started += 1;
+        let ctx = ctx.clone();
+        workers.spawn(async move {
+            let id = row.id;
+            work(&ctx, row).await;
+            ctx.queue.release(id);
+            drop(permit);
+        });
+        while workers.try_join_next().is_some() {}
+    }
+    while workers.join_next().await.is_some() {}
+    let stop = if interrupt.is_cancelled() {
+        Stop::Interrupted
+    } else {
+        lock(&ctx.stop_reason).clone().unwrap_or(Stop::Done)
+    };
+    DispatchReport {
+        requests: started,
+        stop,
+    }
+}
+
+/// Waits out any 429 pause, then for a rate permit. `false` if the pool is stopping.
+async fn wait_for_go<C>(ctx: &Ctx<C>, limiter: Option<&DefaultDirectRateLimiter>) -> bool {
+    loop {
+        let until = *lock(&ctx.pause_until);
+        match until {
+            Some(t) if t > Instant::now() => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(t) => {}
+                    _ = ctx.halt.cancelled() => return false,
+                }
+            }
+            _ => break,
+        }
+    }
+    if let Some(limiter) = limiter {
+        tokio::select! {
+            _ = limiter.until_ready() => {}
+            _ = ctx.halt.cancelled() => return false,
+        }
+    }
+    !ctx.halt.is_cancelled()
+}
+
+async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
+    let inflight = match ctx.ledger.mark_in_flight(ctx.campaign_id, &row).await {
+        Ok(Some(f)) => f,
+        // Someone else moved the row on: it must not be sent.
+        Ok(None) => return,
+        Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
+    };
+    let (outcome, latency) = ctx
+        .caller
+        .place_call(Bytes::from(row.request.clone()))
+        .await;
+    let jitter: f64 = rand::random();
+    let transition = ctx
+        .cfg
+        .policy
+        .decide(&outcome, inflight.attempt, jitter, now_ms());
+    react(ctx, &outcome);
+    let record = AttemptRecord {
+        class: outcome.class(),
+        http_status: outcome.http_status(),
+        latency_ms: latency.as_millis() as i64,
+        transition: transition.clone(),
+    };
+    if let Err(e) = ctx.ledger.finish_attempt(row.id, inflight, record).await {
+        // The row stays in_flight and becomes uncertain at the next start: the truth.
+        return ctx.halt_with(Stop::Ledger(e.to_string()));
+    }
+    if matches!(outcome, Outcome::Throttled { .. }) {
+        lock(&ctx.queue.requeue).push_back(row);
+    }
+}
+
+/// The pool-wide consequences of one outcome: 429 pause, auth stop, circuit breaker.
+fn react<C>(ctx: &Ctx<C>, outcome: &Outcome) {
+    match outcome {
+        Outcome::Throttled { retry_after } => {
+            let n = ctx.consecutive_429.fetch_add(1, Ordering::SeqCst);
+            let backoff = THROTTLE_BASE
+                .saturating_mul(1 << n.min(6))
+                .min(THROTTLE_CAP);
+            let until = Instant::now() + retry_after.unwrap_or(backoff);
+            let mut pause = lock(&ctx.pause_until);
+            if pause.is_none_or(|p| p < until) {
+                *pause = Some(until);
+            }
+            tracing::warn!(
+                "the API is throttling (429): pausing every call for {:.1}s",
+                until
+                    .saturating_duration_since(Instant::now())
+                    .as_secs_f64()
+            );
+        }
+        Outcome::Auth { status, message } => {
+            ctx.halt_with(Stop::Auth(format!("{status}: {message}")));
+        }
+        Outcome::Retryable { .. } | Outcome::Uncertain { .. } => {
+            ctx.consecutive_429.store(0, Ordering::SeqCst);
+            let n = ctx.consecutive_failures.fetch_add(1, Ordering::SeqCst) + 1;
+            if n >= ctx.cfg.breaker_threshold {
+                ctx.halt_with(Stop::Breaker);
+            }
+        }
+        Outcome::Success { .. } | Outcome::Permanent { .. } => {
+            ctx.consecutive_429.store(0, Ordering::SeqCst);
+            ctx.consecutive_failures.store(0, Ordering::SeqCst);
+        }
+    }
+}

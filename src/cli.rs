@@ -1,1 +1,187 @@
-//! Command-line flags.
+//! The command line: every subcommand and flag of SPEC.md, with value parsers. Behaviour
+//! lives in the library; this file only describes and parses.
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::dispatch::Rate;
+use crate::plan::{Field, parse_map_arg, parse_meta_arg};
+use crate::sandbox::SandboxConfig;
+
+pub const DEFAULT_API_URL: &str = "https://api.dev.uselevers.com";
+pub const DEFAULT_LEDGER: &str = "dialer.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dialer",
+    version,
+    about = "Run outbound AI phone-call campaigns from a CSV file against the Levers API.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The SQLite ledger file [default: ./dialer.db; `demo` uses a temporary one].
+    #[arg(long, env = "DIALER_LEDGER", global = true)]
+    pub ledger: Option<PathBuf>,
+    /// More logging (-v, -vv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less logging (-q, -qq).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub quiet: u8,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// No progress bar; a log line every 10 s instead.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    pub fn ledger_path(&self) -> PathBuf {
+        self.ledger
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LEDGER))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a campaign from a CSV (or continue the same one).
+    Run(RunArgs),
+    /// One campaign's counts, or every campaign when none is named.
+    Status(StatusArgs),
+    /// A local stand-in for the Levers API (demos and tests).
+    Sandbox(SandboxArgs),
+    /// Sandbox + a run of samples/contacts.csv, in one process.
+    Demo(DemoArgs),
+}
+
+/// Flags that shape how rows are dialed: shared by run (and later resume/retry).
+#[derive(Debug, Clone, Args)]
+pub struct DialArgs {
+    /// Calls started per unit of time: 5/s, 300/m, 1000/h, a bare number (per second) or unlimited.
+    #[arg(long, default_value = "1/s", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Calls that may start at once beyond the steady rate.
+    #[arg(long, default_value = "1")]
+    pub burst: NonZeroU32,
+    /// Most requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Attempts per row for retryable failures.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Also retry rows whose outcome is uncertain (a retry may place a second real call).
+    #[arg(long)]
+    pub retry_uncertain: bool,
+    /// Per-request timeout (e.g. 30s, 1500ms).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Dial at most N rows in this invocation (the rest stay pending).
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// The Levers API base URL (plain http only for loopback).
+    #[arg(long, env = "LEVERS_API_URL", default_value = DEFAULT_API_URL)]
+    pub api_url: String,
+    /// Read the bearer token from this file instead of LEVERS_API_TOKEN.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The contacts CSV.
+    pub csv: PathBuf,
+    /// The campaign's name in the ledger [default: the CSV's file stem].
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// aiSettingsTemplateId for every row (a column overrides it per row).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Send createIfNotExists:false (only existing contacts are called).
+    #[arg(long)]
+    pub no_create: bool,
+    /// Send updateExisting:true.
+    #[arg(long)]
+    pub update_existing: bool,
+    /// Static metadata KEY=VALUE added to every call (repeatable).
+    #[arg(long = "meta", value_parser = parse_meta_arg)]
+    pub meta: Vec<(String, String)>,
+    /// COLUMN=FIELD: numberToCall, firstName, lastName, email, contactUuid,
+    /// aiSettingsTemplateId, timezone, metadata.KEY, promptTags.KEY or ignore (repeatable).
+    #[arg(long = "map", value_parser = parse_map_arg)]
+    pub map: Vec<(String, Field)>,
+    /// ISO country used to read numbers written without +country (e.g. SA, US, GB).
+    #[arg(long)]
+    pub default_region: Option<String>,
+    /// A do-not-call list: CSV or one number a line (repeatable).
+    #[arg(long)]
+    pub suppress: Vec<PathBuf>,
+    /// The CSV's encoding when it is not UTF-8/UTF-16 with a BOM (e.g. windows-1252).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Force the delimiter instead of sniffing it: , ; | or tab (\t).
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    #[command(flatten)]
+    pub dial: DialArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The campaign; every campaign when omitted.
+    pub campaign: Option<String>,
+    /// JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8788")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub config: SandboxConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// The contacts file to run [default: samples/contacts.csv].
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Calls per second in the demo.
+    #[arg(long, default_value = "25/s", value_parser = parse_rate)]
+    pub rate: Rate,
+}
+
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    s.parse()
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))
+}
+
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "|" | "pipe" => Ok(b'|'),
+        "\\t" | "\t" | "tab" => Ok(b'\t'),
+        other => Err(format!(
+            "unsupported delimiter {other:?}; use one of , ; | or \\t"
+        )),
+    }
+}

@@ -24,3 +24,5 @@ pub mod ledger;
 pub mod plan;
 pub mod sandbox;
 pub mod source;
+pub mod campaign;
+pub mod report;

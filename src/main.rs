@@ -1,1 +1,64 @@
-fn main() {}
+//! The `dialer` binary: parse the command line, start logging and the runtime, run one
+//! subcommand, and turn its result into SPEC.md's exit code with one clear sentence.
+
+use clap::Parser;
+use tracing_subscriber::{EnvFilter, fmt};
+
+use dialer::cli::{Cli, Command, LogFormat};
+use dialer::cmd::{self, CmdError};
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dialer: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = match runtime.block_on(dispatch(&cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dialer: {e}");
+            e.exit_code()
+        }
+    };
+    // Don't wait for stray blocking tasks (e.g. a stdin read) on the way out.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    std::process::exit(code);
+}
+
+async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
+    let env = |k: &str| std::env::var(k).ok();
+    match &cli.command {
+        Command::Run(args) => {
+            let interrupt = cmd::interrupt_on_signals();
+            cmd::run::run(&cli.ledger_path(), args, env, interrupt).await
+        }
+        Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
+        Command::Sandbox(args) => cmd::sandbox::run(args).await,
+        Command::Demo(args) => {
+            let interrupt = cmd::interrupt_on_signals();
+            cmd::demo::run(cli.ledger.clone(), args, interrupt).await
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match i16::from(cli.verbose) - i16::from(cli.quiet) {
+        i16::MIN..=-2 => "error",
+        -1 => "warn",
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    // RUST_LOG wins when set; otherwise -v/-q pick the level for our crate only.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,dialer={level}")));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_target(false).init(),
+    }
+}

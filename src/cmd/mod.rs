@@ -1,1 +1,103 @@
-//! One file per subcommand.
+//! One file per subcommand, each thin: parse what it needs, call the library, print. The
+//! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
+
+pub mod demo;
+pub mod run;
+pub mod sandbox;
+pub mod status;
+
+use std::path::Path;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::ApiError;
+use crate::campaign::CampaignError;
+use crate::ledger::{Ledger, LedgerError};
+
+/// SPEC.md's exit codes.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ROWS_FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const LOCKED: i32 = 3;
+    pub const AUTH: i32 = 4;
+    pub const BREAKER: i32 = 5;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CmdError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CmdError::Usage(_) => exit::USAGE,
+            CmdError::Campaign(CampaignError::Api(e)) | CmdError::Api(e) => api_exit_code(e),
+            CmdError::Campaign(CampaignError::Ledger(_)) | CmdError::Ledger(_) => {
+                exit::ROWS_FAILED
+            }
+            CmdError::Campaign(_) => exit::USAGE,
+            CmdError::Io(_) => exit::ROWS_FAILED,
+        }
+    }
+}
+
+fn api_exit_code(e: &ApiError) -> i32 {
+    match e {
+        ApiError::Auth { .. } => exit::AUTH,
+        ApiError::Transport(_) => exit::ROWS_FAILED,
+        _ => exit::USAGE,
+    }
+}
+
+/// Opens a ledger that must already exist (status, report, resume): opening would
+/// otherwise create an empty file and report nothing, which helps nobody.
+pub fn open_existing(path: &Path) -> Result<Ledger, CmdError> {
+    if !path.exists() {
+        return Err(CmdError::Usage(format!(
+            "no ledger at {}; start a campaign with `dialer run CONTACTS.csv`, or point at the \
+             ledger with --ledger PATH",
+            path.display()
+        )));
+    }
+    Ok(Ledger::open(path)?)
+}
+
+/// Ctrl-C / SIGTERM: the first one cancels the token (stop starting calls, finish the
+/// ones in flight); a second one exits at once, leaving in-flight rows to become
+/// `uncertain` at the next start.
+pub fn interrupt_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install the SIGTERM handler");
+        for n in 0.. {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            if n == 0 {
+                tracing::warn!(
+                    "stopping: no new calls; waiting for the calls in flight (press Ctrl-C again to quit at once)"
+                );
+                t.cancel();
+            } else {
+                eprintln!("dialer: quit at once; rows still in flight become uncertain at the next start");
+                std::process::exit(exit::INTERRUPTED);
+            }
+        }
+    });
+    token
+}

@@ -1,0 +1,142 @@
+//! The summary of one campaign, built from the ledger: counts per state and per skip or
+//! failure reason, request rate, elapsed time and latency percentiles.
+
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+use crate::ledger::{Campaign, Counts, LatencyStats, Ledger, LedgerError};
+
+/// The row states in the order a reader expects them.
+pub const STATES: [&str; 7] = [
+    "succeeded",
+    "failed",
+    "uncertain",
+    "skipped",
+    "pending",
+    "retry_wait",
+    "in_flight",
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub campaign: String,
+    pub created_at: String,
+    pub counts: Counts,
+    pub latency: LatencyStats,
+    /// Seconds from the first request to the last.
+    pub elapsed_s: Option<f64>,
+    /// Requests per second over that span.
+    pub achieved_rate_per_s: Option<f64>,
+    /// Share of rows in a final state (succeeded, failed, uncertain, skipped), in percent.
+    pub done_pct: f64,
+}
+
+/// Unix milliseconds as RFC 3339 UTC.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+impl Summary {
+    pub fn load(ledger: &Ledger, campaign: &Campaign) -> Result<Summary, LedgerError> {
+        let counts = ledger.counts(campaign.id)?;
+        let latency = ledger.latency(campaign.id)?;
+        let elapsed_s = match (latency.first_attempt_at, latency.last_attempt_at) {
+            (Some(a), Some(b)) => Some((b - a) as f64 / 1000.0),
+            _ => None,
+        };
+        let achieved_rate_per_s = elapsed_s
+            .filter(|s| *s > 0.0)
+            .map(|s| latency.requests.saturating_sub(1) as f64 / s);
+        let done = counts.total - counts.open();
+        let done_pct = if counts.total == 0 {
+            0.0
+        } else {
+            100.0 * done as f64 / counts.total as f64
+        };
+        Ok(Summary {
+            campaign: campaign.name.clone(),
+            created_at: rfc3339(campaign.created_at),
+            counts,
+            latency,
+            elapsed_s,
+            achieved_rate_per_s,
+            done_pct,
+        })
+    }
+
+    /// The summary as an aligned table for a terminal.
+    pub fn table(&self) -> String {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_header(vec![
+            Cell::new(format!("campaign {}", self.campaign)),
+            Cell::new("rows"),
+        ]);
+        let num = |n: u64| Cell::new(n).set_alignment(CellAlignment::Right);
+        for state in STATES {
+            let n = self.counts.state(state);
+            if n > 0 || matches!(state, "succeeded" | "failed" | "skipped") {
+                t.add_row(vec![Cell::new(state), num(n)]);
+            }
+            let reasons = match state {
+                "skipped" => &self.counts.skipped,
+                "failed" => &self.counts.failed,
+                _ => continue,
+            };
+            for (reason, n) in reasons {
+                t.add_row(vec![Cell::new(format!("  {reason}")), num(*n)]);
+            }
+        }
+        t.add_row(vec![Cell::new("total"), num(self.counts.total)]);
+        let text = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+        t.add_row(vec![Cell::new("requests sent"), num(self.latency.requests)]);
+        if let Some(s) = self.elapsed_s {
+            t.add_row(vec![Cell::new("elapsed"), text(format!("{s:.1} s"))]);
+        }
+        if let Some(r) = self.achieved_rate_per_s {
+            t.add_row(vec![Cell::new("achieved rate"), text(format!("{r:.2} /s"))]);
+        }
+        if let (Some(p50), Some(p95), Some(p99)) =
+            (self.latency.p50_ms, self.latency.p95_ms, self.latency.p99_ms)
+        {
+            t.add_row(vec![
+                Cell::new("latency p50 / p95 / p99"),
+                text(format!("{p50} / {p95} / {p99} ms")),
+            ]);
+        }
+        t.add_row(vec![Cell::new("done"), text(format!("{:.1} %", self.done_pct))]);
+        t.to_string()
+    }
+}
+
+/// One line per campaign for `status` with no name.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignLine {
+    pub campaign: String,
+    pub created_at: String,
+    pub counts: Counts,
+    pub done_pct: f64,
+}
+
+impl CampaignLine {
+    pub fn table(lines: &[CampaignLine]) -> String {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        let mut header = vec!["campaign", "created"];
+        header.extend(STATES.iter().take(5));
+        header.extend(["total", "done"]);
+        t.set_header(header);
+        for l in lines {
+            let mut row = vec![Cell::new(&l.campaign), Cell::new(&l.created_at)];
+            for s in STATES.iter().take(5) {
+                row.push(Cell::new(l.counts.state(s)).set_alignment(CellAlignment::Right));
+            }
+            row.push(Cell::new(l.counts.total).set_alignment(CellAlignment::Right));
+            row.push(Cell::new(format!("{:.1} %", l.done_pct)).set_alignment(CellAlignment::Right));
+            t.add_row(row);
+        }
+        t.to_string()
+    }
+}

@@ -58,6 +58,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Start a campaign from a CSV (or continue the same one).
     Run(RunArgs),
+    /// Continue an interrupted campaign from the ledger (no CSV needed).
+    Resume(ResumeArgs),
+    /// Put failed (or uncertain) rows back in the queue and dial them.
+    Retry(RetryArgs),
     /// One campaign's counts, or every campaign when none is named.
     Status(StatusArgs),
     /// A local stand-in for the Levers API (demos and tests).
@@ -137,6 +141,50 @@ pub struct RunArgs {
     pub dial: DialArgs,
 }
 
+/// Settings a campaign keeps from its start that `resume`/`retry` may change.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OverrideArgs {
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    #[arg(long)]
+    pub burst: Option<NonZeroU32>,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: Option<u32>,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: Option<u32>,
+    /// Also retry rows whose outcome is uncertain (a retry may place a second real call).
+    #[arg(long)]
+    pub retry_uncertain: bool,
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Dial at most N rows in this invocation.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Point the campaign at another API host.
+    #[arg(long, env = "LEVERS_API_URL")]
+    pub api_url: Option<String>,
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    /// The campaign; the only unfinished one when omitted.
+    pub campaign: Option<String>,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RetryArgs {
+    pub campaign: String,
+    /// Row states to put back in the queue: failed, uncertain (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "failed")]
+    pub status: Vec<String>,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// The campaign; every campaign when omitted.
@@ -144,6 +192,9 @@ pub struct StatusArgs {
     /// JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Show one row (by its CSV line) with its attempt history.
+    #[arg(long, requires = "campaign")]
+    pub row: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

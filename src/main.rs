@@ -36,6 +36,14 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
             let interrupt = cmd::interrupt_on_signals();
             cmd::run::run(&cli.ledger_path(), args, env, interrupt).await
         }
+        Command::Resume(args) => {
+            let interrupt = cmd::interrupt_on_signals();
+            cmd::resume::resume(&cli.ledger_path(), args, env, interrupt).await
+        }
+        Command::Retry(args) => {
+            let interrupt = cmd::interrupt_on_signals();
+            cmd::resume::retry(&cli.ledger_path(), args, env, interrupt).await
+        }
         Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Demo(args) => {

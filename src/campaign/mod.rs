@@ -3,6 +3,7 @@
 //! happened. `cmd::run` is a thin shell around [`run`].
 
 mod ingest;
+mod resume;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -14,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::cli::RunArgs;
-use crate::dispatch::{self, BREAKER_THRESHOLD, DispatchConfig, DispatchReport, IngestProgress, RetryPolicy};
-use crate::ledger::{Campaign, Ledger, LedgerError, NewCampaign};
-use crate::plan::{Mapping, PlanError, PlanOptions, Planner, SuppressList, parse_region};
-use crate::source::{CsvSource, SourceError, SourceOptions};
+use crate::dispatch::{self, DispatchConfig, DispatchReport, IngestProgress};
+use crate::ledger::{Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampaign};
+use crate::plan::{PlanError, Planner};
+use crate::source::{CsvSource, SourceError};
 
+pub use resume::{resume, retry};
 pub use settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,20 +45,39 @@ pub enum CampaignError {
          to continue the old one run `dialer resume {name}`"
     )]
     FileChanged { name: String, path: String },
+    #[error("{0}")]
+    Usage(String),
     #[error("campaign name must not be empty; pass --campaign NAME")]
     EmptyName,
+    #[error("campaign {name:?} is being dialed by another process: {holder}; wait for it to finish or stop it first")]
+    Locked { name: String, holder: String },
 }
 
-/// What a finished `run` hands back to the command.
+/// What a finished dispatch hands back to the command.
 #[derive(Debug)]
 pub struct RunOutcome {
     pub campaign: Campaign,
     pub report: DispatchReport,
     /// An ingest failure after dialing started (the rows read so far were dialed).
     pub ingest_error: Option<LedgerError>,
+    /// Rows `retry` put back in the queue.
+    pub requeued: u64,
 }
 
-/// Runs (or continues) the campaign described by `args`.
+/// One campaign ready to dispatch, however it was prepared (`run`, `resume`, `retry`).
+pub struct Job {
+    pub ledger: Ledger,
+    pub campaign: Campaign,
+    pub client: LeversClient,
+    pub cfg: DispatchConfig,
+    /// The CSV still to ingest, when the ledger does not hold every record yet.
+    pub source: Option<(CsvSource, Planner)>,
+    /// Row states to put back in the queue once the lease is held (`retry`).
+    pub requeue: Vec<String>,
+}
+
+/// Prepares the campaign described by `args` (creating it, or continuing it when the
+/// same file was run before) and dispatches it.
 pub async fn run(
     ledger_path: &Path,
     args: &RunArgs,
@@ -70,15 +91,12 @@ pub async fn run(
     if name.is_empty() {
         return Err(CampaignError::EmptyName);
     }
+    let settings = Settings::from_run(args);
     let creds = Credentials::resolve(args.dial.token_file.as_deref(), env)?;
-    let client = LeversClient::new(&args.dial.api_url, creds, args.dial.timeout)?;
+    let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
 
-    let source_opts = SourceOptions {
-        delimiter: args.delimiter,
-        encoding: args.encoding.clone(),
-    };
-    let source = CsvSource::open(&args.csv, &source_opts)?;
-    let planner = planner_for(args, &name, source.headers())?;
+    let source = CsvSource::open(&args.csv, &settings.source_options())?;
+    let planner = settings.planner(&name, source.headers())?;
     let sha = sha256_file(&args.csv)?;
 
     let ledger = Ledger::open(ledger_path)?;
@@ -96,13 +114,58 @@ pub async fn run(
                     name: name.clone(),
                     csv_path: absolute(&args.csv),
                     csv_sha256: sha,
-                    settings: Settings::from_run(args).to_json(),
+                    settings: settings.to_json(),
                 })
                 .await?
         }
     };
-    client.authenticate().await?;
+    let job = Job {
+        ledger,
+        source: (!campaign.ingested).then_some((source, planner)),
+        campaign,
+        client,
+        cfg: settings.dispatch_config(args.dial.limit),
+        requeue: Vec::new(),
+    };
+    dial(job, interrupt).await
+}
 
+/// Dispatches a prepared campaign: takes its lease, turns rows a dead process left
+/// `in_flight` into `uncertain`, ingests whatever CSV is left beside dialing, and records
+/// the end. The lease is released on every path out.
+pub async fn dial(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, CampaignError> {
+    let Job {
+        ledger,
+        campaign,
+        client,
+        cfg,
+        source,
+        requeue,
+    } = job;
+    let token = format!("{}-{}", std::process::id(), rand::random::<u64>());
+    if let Err(holder) = ledger.acquire_lease(campaign.id, token.clone()).await? {
+        return Err(CampaignError::Locked {
+            name: campaign.name,
+            holder: holder.to_string(),
+        });
+    }
+    let heartbeat = spawn_heartbeat(ledger.clone(), campaign.id, token.clone());
+    let result = dial_leased(&ledger, &campaign, client, cfg, source, requeue, interrupt).await;
+    heartbeat.abort();
+    let _ = ledger.release_lease(campaign.id, token).await;
+    result
+}
+
+async fn dial_leased(
+    ledger: &Ledger,
+    campaign: &Campaign,
+    client: LeversClient,
+    cfg: DispatchConfig,
+    source: Option<(CsvSource, Planner)>,
+    requeue: Vec<String>,
+    interrupt: CancellationToken,
+) -> Result<RunOutcome, CampaignError> {
+    client.authenticate().await?;
     let recovered = ledger.recover_in_flight(campaign.id).await?;
     if recovered > 0 {
         tracing::warn!(
@@ -111,28 +174,36 @@ pub async fn run(
             campaign.name
         );
     }
+    let requeued = if requeue.is_empty() {
+        0
+    } else {
+        ledger.requeue(campaign.id, requeue).await?
+    };
     ledger.mark_started(campaign.id).await?;
 
-    let (progress_tx, progress_rx) = watch::channel(IngestProgress::default());
-    let ingest = if campaign.ingested {
-        progress_tx.send_replace(IngestProgress {
-            rows: campaign.total_rows.unwrap_or(0) as u64,
-            done: true,
-        });
-        None
-    } else {
-        let skip = ledger.max_line(campaign.id)?;
-        Some(ingest::spawn(
-            ledger.clone(),
-            campaign.id,
-            source,
-            planner,
-            skip,
-            progress_tx,
-        ))
+    let (progress_tx, progress_rx) = watch::channel(IngestProgress {
+        rows: campaign.total_rows.unwrap_or(0) as u64,
+        done: campaign.ingested,
+    });
+    let ingest = match source {
+        Some((source, planner)) if !campaign.ingested => {
+            let skip = ledger.max_line(campaign.id)?;
+            Some(ingest::spawn(
+                ledger.clone(),
+                campaign.id,
+                source,
+                planner,
+                skip,
+                progress_tx,
+            ))
+        }
+        // Without the CSV nothing more can arrive: dial what the ledger holds.
+        _ => {
+            drop(progress_tx);
+            None
+        }
     };
 
-    let cfg = dispatch_config(args);
     let report = dispatch::dispatch(
         ledger.clone(),
         campaign.id,
@@ -144,61 +215,34 @@ pub async fn run(
     .await;
 
     let ingest_error = match ingest {
-        Some(handle) => {
-            let joined = tokio::task::spawn_blocking(move || handle.join()).await;
-            match joined {
-                Ok(Ok(Ok(_))) => None,
-                Ok(Ok(Err(e))) => Some(e),
-                _ => Some(LedgerError::WriterGone),
-            }
-        }
+        Some(handle) => match tokio::task::spawn_blocking(move || handle.join()).await {
+            Ok(Ok(Ok(_))) => None,
+            Ok(Ok(Err(e))) => Some(e),
+            _ => Some(LedgerError::WriterGone),
+        },
         None => None,
     };
     ledger.mark_finished(campaign.id).await?;
-    let campaign = ledger.campaign(&campaign.name)?;
     Ok(RunOutcome {
-        campaign,
+        campaign: ledger.campaign(&campaign.name)?,
         report,
         ingest_error,
+        requeued,
     })
 }
 
-fn planner_for(args: &RunArgs, name: &str, headers: &[String]) -> Result<Planner, CampaignError> {
-    let region = args
-        .default_region
-        .as_deref()
-        .map(parse_region)
-        .transpose()?;
-    let mapping = Mapping::from_headers(headers, &args.map)?;
-    let mut suppress = SuppressList::empty();
-    for path in &args.suppress {
-        suppress.load(path, region)?;
-    }
-    let opts = PlanOptions {
-        campaign: name.to_string(),
-        default_region: region,
-        template: args.template.clone(),
-        no_create: args.no_create,
-        update_existing: args.update_existing,
-        meta: args.meta.clone(),
-    };
-    Ok(Planner::new(mapping, opts, suppress)?)
-}
-
-pub fn dispatch_config(args: &RunArgs) -> DispatchConfig {
-    let d = &args.dial;
-    DispatchConfig {
-        concurrency: d.concurrency as usize,
-        rate: d.rate,
-        burst: d.burst,
-        policy: RetryPolicy {
-            max_attempts: d.max_attempts,
-            retry_uncertain: d.retry_uncertain,
-            ..RetryPolicy::default()
-        },
-        limit: d.limit,
-        breaker_threshold: BREAKER_THRESHOLD,
-    }
+fn spawn_heartbeat(ledger: Ledger, campaign_id: i64, token: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_millis(HEARTBEAT_EVERY_MS as u64);
+        loop {
+            tokio::time::sleep(every).await;
+            match ledger.heartbeat(campaign_id, token.clone()).await {
+                Ok(true) => {}
+                Ok(false) => tracing::error!("another process took over this campaign's lease"),
+                Err(e) => tracing::warn!("could not refresh the campaign lease: {e}"),
+            }
+        }
+    })
 }
 
 fn file_stem(path: &Path) -> String {

@@ -5,8 +5,14 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use std::num::NonZeroU32;
+
 use crate::cli::{DialArgs, RunArgs};
-use crate::plan::Field;
+use crate::dispatch::{BREAKER_THRESHOLD, DispatchConfig, Rate, RetryPolicy};
+use crate::plan::{
+    Field, Mapping, PlanError, PlanOptions, Planner, SuppressList, parse_map_arg, parse_region,
+};
+use crate::source::SourceOptions;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -73,5 +79,87 @@ fn field_name(f: &Field) -> String {
         Field::Metadata(k) => format!("metadata.{k}"),
         Field::PromptTag(k) => format!("promptTags.{k}"),
         Field::Ignore => "ignore".into(),
+    }
+}
+
+impl Settings {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.timeout_ms)
+    }
+
+    pub fn source_options(&self) -> SourceOptions {
+        SourceOptions {
+            delimiter: self.delimiter,
+            encoding: self.encoding.clone(),
+        }
+    }
+
+    /// The planner for this campaign's CSV; loads the do-not-call lists.
+    pub fn planner(&self, campaign: &str, headers: &[String]) -> Result<Planner, PlanError> {
+        let region = self.default_region.as_deref().map(parse_region).transpose()?;
+        let overrides = self
+            .map
+            .iter()
+            .map(|(c, f)| parse_map_arg(&format!("{c}={f}")).map_err(PlanError::BadMap))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mapping = Mapping::from_headers(headers, &overrides)?;
+        let mut suppress = SuppressList::empty();
+        for path in &self.suppress {
+            suppress.load(path, region)?;
+        }
+        let opts = PlanOptions {
+            campaign: campaign.to_string(),
+            default_region: region,
+            template: self.template.clone(),
+            no_create: self.no_create,
+            update_existing: self.update_existing,
+            meta: self.meta.clone(),
+        };
+        Planner::new(mapping, opts, suppress)
+    }
+
+    pub fn dispatch_config(&self, limit: Option<u64>) -> DispatchConfig {
+        DispatchConfig {
+            concurrency: self.concurrency.max(1) as usize,
+            rate: self.rate.parse().unwrap_or(Rate::Per {
+                count: 1.0,
+                per: std::time::Duration::from_secs(1),
+            }),
+            burst: NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN),
+            policy: RetryPolicy {
+                max_attempts: self.max_attempts.max(1),
+                retry_uncertain: self.retry_uncertain,
+                ..RetryPolicy::default()
+            },
+            limit,
+            breaker_threshold: BREAKER_THRESHOLD,
+        }
+    }
+}
+
+impl crate::cli::OverrideArgs {
+    /// Applies what the user passed on the command line over the stored settings.
+    pub fn apply(&self, s: &mut Settings) {
+        if let Some(r) = self.rate {
+            s.rate = r.to_string();
+        }
+        if let Some(b) = self.burst {
+            s.burst = b.get();
+        }
+        if let Some(c) = self.concurrency {
+            s.concurrency = c;
+        }
+        if let Some(m) = self.max_attempts {
+            s.max_attempts = m;
+        }
+        if self.retry_uncertain {
+            s.retry_uncertain = true;
+        }
+        if let Some(t) = self.timeout {
+            s.timeout_ms = t.as_millis() as u64;
+        }
+        if let Some(u) = &self.api_url {
+            s.api_url = u.clone();
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
 pub mod demo;
+pub mod resume;
 pub mod run;
 pub mod sandbox;
 pub mod status;
@@ -47,6 +48,7 @@ impl CmdError {
             CmdError::Campaign(CampaignError::Ledger(_)) | CmdError::Ledger(_) => {
                 exit::ROWS_FAILED
             }
+            CmdError::Campaign(CampaignError::Locked { .. }) => exit::LOCKED,
             CmdError::Campaign(_) => exit::USAGE,
             CmdError::Io(_) => exit::ROWS_FAILED,
         }

@@ -3,6 +3,7 @@
 //! reads use their own connection (WAL lets them run beside the writer).
 
 mod campaigns;
+mod lease;
 mod migrate;
 mod rows;
 mod summary;
@@ -15,7 +16,10 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
-pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, RowRecord, Transition};
+pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
+pub use rows::{
+    AttemptHistory, AttemptRecord, DialRow, InFlight, NewRow, RETRYABLE_STATES, RowRecord, Transition,
+};
 pub use summary::{Counts, LatencyStats};
 pub use writer::{Writer, WriterStats};
 

@@ -443,3 +443,72 @@ fn finish(
     };
     Ok(())
 }
+
+/// One entry of a row's attempt history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AttemptHistory {
+    pub attempt: u32,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub http_status: Option<u16>,
+    pub class: Option<String>,
+    pub error: Option<String>,
+    pub latency_ms: Option<i64>,
+}
+
+/// Row states `dialer retry --status` may put back in the queue.
+pub const RETRYABLE_STATES: [&str; 2] = ["failed", "uncertain"];
+
+impl Ledger {
+    /// A row's attempts, oldest first.
+    pub fn attempts(&self, campaign_id: i64, line: u64) -> Result<Vec<AttemptHistory>, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare(
+                "SELECT attempt, started_at, ended_at, http_status, class, error, latency_ms
+                 FROM attempts WHERE campaign_id = ?1 AND line = ?2 ORDER BY id",
+            )?;
+            st.query_map(params![campaign_id, line as i64], |r| {
+                Ok(AttemptHistory {
+                    attempt: r.get(0)?,
+                    started_at: r.get(1)?,
+                    ended_at: r.get(2)?,
+                    http_status: r.get(3)?,
+                    class: r.get(4)?,
+                    error: r.get(5)?,
+                    latency_ms: r.get(6)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// Puts every row in one of `states` back to `pending` with a fresh attempt budget,
+    /// noting it in each row's history. Returns how many rows were requeued.
+    pub async fn requeue(&self, campaign_id: i64, states: Vec<String>) -> Result<u64, LedgerError> {
+        let states: Vec<String> = states
+            .into_iter()
+            .filter(|s| RETRYABLE_STATES.contains(&s.as_str()))
+            .collect();
+        self.writer
+            .call(move |tx| {
+                let mut total = 0;
+                for state in &states {
+                    tx.execute(
+                        "INSERT INTO attempts (campaign_id, line, attempt, started_at, ended_at,
+                                               class, error)
+                         SELECT campaign_id, line, attempts, ?3, ?3, 'requeued',
+                                'put back in the queue by dialer retry (was ' || state || ')'
+                         FROM rows WHERE campaign_id = ?1 AND state = ?2",
+                        params![campaign_id, state, now_ms()],
+                    )?;
+                    total += tx.execute(
+                        "UPDATE rows SET state = 'pending', attempts = 0, next_attempt_at = NULL
+                         WHERE campaign_id = ?1 AND state = ?2",
+                        params![campaign_id, state],
+                    )? as u64;
+                }
+                Ok(total)
+            })
+            .await
+    }
+}

@@ -147,3 +147,31 @@ async fn concurrent_writers_share_commits() {
     assert!(after.commits - before.commits <= 200);
     assert_eq!(ledger.counts(c.id).unwrap().state("in_flight"), 200);
 }
+
+#[tokio::test]
+async fn a_lease_is_exclusive_until_released() {
+    let (_d, ledger, c) = fresh().await;
+    assert_eq!(ledger.acquire_lease(c.id, "a".into()).await.unwrap(), Ok(()));
+    let held = ledger.acquire_lease(c.id, "b".into()).await.unwrap();
+    assert_eq!(held.unwrap_err().pid, std::process::id());
+    assert!(ledger.heartbeat(c.id, "a".into()).await.unwrap());
+    assert!(!ledger.heartbeat(c.id, "b".into()).await.unwrap());
+    ledger.release_lease(c.id, "a".into()).await.unwrap();
+    assert_eq!(ledger.acquire_lease(c.id, "b".into()).await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn a_dead_holders_lease_is_taken_over() {
+    let (_d, ledger, c) = fresh().await;
+    ledger
+        .writer()
+        .call(move |tx| {
+            tx.execute(
+                "INSERT INTO leases VALUES (?1, ?2, ?3, 'dead', ?4, ?4)",
+                rusqlite::params![c.id, u32::MAX, lease::hostname(), now_ms()],
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(ledger.acquire_lease(c.id, "new".into()).await.unwrap(), Ok(()));
+}

@@ -100,25 +100,20 @@ pub async fn run(
     let sha = sha256_file(&args.csv)?;
 
     let ledger = Ledger::open(ledger_path)?;
-    let campaign = match ledger.find_campaign(&name)? {
-        Some(c) if c.csv_sha256 != sha => {
-            return Err(CampaignError::FileChanged {
-                name,
-                path: args.csv.display().to_string(),
-            });
-        }
-        Some(c) => c,
-        None => {
-            ledger
-                .create_campaign(NewCampaign {
-                    name: name.clone(),
-                    csv_path: absolute(&args.csv),
-                    csv_sha256: sha,
-                    settings: settings.to_json(),
-                })
-                .await?
-        }
-    };
+    let campaign = ledger
+        .create_campaign(NewCampaign {
+            name: name.clone(),
+            csv_path: absolute(&args.csv),
+            csv_sha256: sha.clone(),
+            settings: settings.to_json(),
+        })
+        .await?;
+    if campaign.csv_sha256 != sha {
+        return Err(CampaignError::FileChanged {
+            name,
+            path: args.csv.display().to_string(),
+        });
+    }
     let job = Job {
         ledger,
         source: (!campaign.ingested).then_some((source, planner)),

@@ -71,11 +71,13 @@ impl Ledger {
         })
     }
 
+    /// Creates the campaign, or returns the existing one of that name untouched (two
+    /// processes starting the same campaign at once must not fail on the unique name).
     pub async fn create_campaign(&self, new: NewCampaign) -> Result<Campaign, LedgerError> {
         self.writer
             .call(move |tx| {
                 tx.execute(
-                    "INSERT INTO campaigns (name, csv_path, csv_sha256, settings, created_at)
+                    "INSERT OR IGNORE INTO campaigns (name, csv_path, csv_sha256, settings, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![
                         new.name,

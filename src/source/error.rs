@@ -1,0 +1,65 @@
+//! The typed errors of CSV reading: everything that stops a file from being read at all.
+//!
+//! A bad row is not an error here: it becomes a `SourceRecord::Malformed` and reading goes on.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why a CSV file cannot be read (or could not be read to its end).
+#[derive(thiserror::Error, Debug)]
+pub enum SourceError {
+    /// The file could not be opened.
+    #[error("cannot open the CSV file {}: {source}; check the path and its permissions", path.display())]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Nothing but (possibly) blank lines: there is no header line.
+    #[error("the file is empty: a CSV needs a header line")]
+    Empty,
+
+    /// `--encoding` names no encoding we know.
+    #[error(
+        "unknown encoding label {label:?}; use a WHATWG label such as utf-8, utf-16le, \
+         windows-1252, iso-8859-1 or shift_jis"
+    )]
+    UnknownEncoding {
+        /// The label as given.
+        label: String,
+    },
+
+    /// `--delimiter` is a byte that cannot separate fields.
+    #[error(
+        "the delimiter {delimiter:?} cannot separate fields (it must be one ASCII character \
+         other than a quote or a line break); pass e.g. ',' ';' '|' or a tab"
+    )]
+    InvalidDelimiter {
+        /// The delimiter as given, shown as a character.
+        delimiter: char,
+    },
+
+    /// The header line holds bytes that are not valid in the chosen encoding, so every
+    /// column name would be a guess.
+    #[error(
+        "the header line is not valid {encoding}; pass --encoding with the file's real \
+         encoding (for example windows-1252)"
+    )]
+    HeaderEncoding {
+        /// The encoding the header was read as.
+        encoding: &'static str,
+    },
+
+    /// Reading failed part-way (not a decoding problem: the disk or pipe failed).
+    #[error("reading the CSV failed at line {line}: {source}; the rows after it were not read")]
+    Io {
+        /// The physical line being read when it failed.
+        line: u64,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
+}

@@ -17,12 +17,12 @@
 //! - [`cmd`]: one file per subcommand, thin; [`cli`] holds the flags.
 
 pub mod api;
+pub mod campaign;
 pub mod cli;
 pub mod cmd;
 pub mod dispatch;
 pub mod ledger;
 pub mod plan;
+pub mod report;
 pub mod sandbox;
 pub mod source;
-pub mod campaign;
-pub mod report;

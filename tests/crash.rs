@@ -37,7 +37,10 @@ async fn sigkill_at_random_moments_never_calls_anyone_twice() {
         .unwrap_or(0x5EED_D1A1);
     let mut rng = Rng(seed | 1);
     let env = Env::new(SandboxConfig {
-        latency: Some(LatencyRange::new(Duration::from_millis(30), Duration::from_millis(90))),
+        latency: Some(LatencyRange::new(
+            Duration::from_millis(30),
+            Duration::from_millis(90),
+        )),
         ..SandboxConfig::default()
     })
     .await;
@@ -52,7 +55,14 @@ async fn sigkill_at_random_moments_never_calls_anyone_twice() {
         } else {
             args.extend(["resume", "crash"]);
         }
-        args.extend(["--rate", "unlimited", "--concurrency", "2", "--timeout", "5s"]);
+        args.extend([
+            "--rate",
+            "unlimited",
+            "--concurrency",
+            "2",
+            "--timeout",
+            "5s",
+        ]);
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialer"))
             .args(&args)
             .env("DIALER_LEDGER", env.ledger_path())
@@ -92,13 +102,20 @@ async fn sigkill_at_random_moments_never_calls_anyone_twice() {
     assert!(finished, "the campaign never finished (seed {seed})");
     assert!(kills >= 20, "only {kills} kills happened (seed {seed})");
     let stats = env.sandbox.stats();
-    let twice: Vec<_> = stats.calls_per_number.iter().filter(|(_, n)| **n > 1).collect();
+    let twice: Vec<_> = stats
+        .calls_per_number
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .collect();
     assert!(twice.is_empty(), "called twice (seed {seed}): {twice:?}");
     let counts = env.counts("crash");
     assert_eq!(counts.total, ROWS as u64);
     for (state, n) in &counts.states {
         assert!(
-            matches!(state.as_str(), "succeeded" | "failed" | "skipped" | "uncertain"),
+            matches!(
+                state.as_str(),
+                "succeeded" | "failed" | "skipped" | "uncertain"
+            ),
             "{n} rows left {state} (seed {seed})"
         );
     }

@@ -20,7 +20,10 @@ async fn a_422_fails_the_row_with_the_apis_message() {
     let run = env.dialer(&args).await;
     run.expect_code(1);
     let rows = env.rows("bad");
-    assert!(rows.iter().all(|r| r.state == "failed" && r.http_status == Some(422)));
+    assert!(
+        rows.iter()
+            .all(|r| r.state == "failed" && r.http_status == Some(422))
+    );
     let error = rows[0].error.as_deref().unwrap();
     assert!(error.contains("aiSettingsTemplateId"), "{error}");
     assert!(error.to_lowercase().contains("uuid"), "{error}");
@@ -40,7 +43,10 @@ async fn no_create_gets_404_for_unknown_contacts_only() {
     env.dialer(&args).await.expect_code(1);
     let rows = env.rows("known");
     assert_eq!(rows[0].state, "succeeded");
-    assert_eq!((rows[1].state.as_str(), rows[1].http_status), ("failed", Some(404)));
+    assert_eq!(
+        (rows[1].state.as_str(), rows[1].http_status),
+        ("failed", Some(404))
+    );
     assert_eq!(env.sandbox.calls()[0]["createIfNotExists"], false);
 }
 
@@ -102,15 +108,29 @@ async fn a_429_pauses_spends_no_attempt_and_every_row_is_placed() {
     })
     .await;
     let csv = env.write("busy.csv", &contacts(12));
-    let mut args = vec!["run", csv.to_str().unwrap(), "--concurrency", "4", "--max-attempts", "1"];
+    let mut args = vec![
+        "run",
+        csv.to_str().unwrap(),
+        "--concurrency",
+        "4",
+        "--max-attempts",
+        "1",
+    ];
     args.extend(fast());
     env.dialer(&args).await.expect_code(0);
     let stats = env.sandbox.stats();
-    assert!(stats.responses.get("429").is_some_and(|&n| n > 0), "{stats:?}");
+    assert!(
+        stats.responses.get("429").is_some_and(|&n| n > 0),
+        "{stats:?}"
+    );
     assert_eq!(stats.total_calls, 12);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
     // --max-attempts 1 and still no failure: a 429 did not spend the attempt.
-    assert!(env.rows("busy").iter().all(|r| r.state == "succeeded" && r.attempts == 1));
+    assert!(
+        env.rows("busy")
+            .iter()
+            .all(|r| r.state == "succeeded" && r.attempts == 1)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,7 +144,11 @@ async fn a_503_is_retried_then_succeeds_or_fails_after_max_attempts() {
     let mut args = vec!["run", csv.to_str().unwrap(), "--max-attempts", "3"];
     args.extend(fast());
     env.dialer(&args).await.expect_code(0);
-    assert!(env.rows("flaky").iter().all(|r| r.state == "succeeded" && r.attempts == 3));
+    assert!(
+        env.rows("flaky")
+            .iter()
+            .all(|r| r.state == "succeeded" && r.attempts == 3)
+    );
 
     let env = Env::new(SandboxConfig {
         fail_503_first: 5,
@@ -136,7 +160,10 @@ async fn a_503_is_retried_then_succeeds_or_fails_after_max_attempts() {
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
     for r in env.rows("down") {
-        assert_eq!((r.state.as_str(), r.attempts, r.http_status), ("failed", 2, Some(503)));
+        assert_eq!(
+            (r.state.as_str(), r.attempts, r.http_status),
+            ("failed", 2, Some(503))
+        );
     }
     assert_eq!(env.sandbox.stats().total_calls, 0);
 }
@@ -152,7 +179,11 @@ async fn a_500_after_placing_is_uncertain_placed_once_and_not_retried() {
     let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
-    assert!(env.rows("lost").iter().all(|r| r.state == "uncertain" && r.attempts == 1));
+    assert!(
+        env.rows("lost")
+            .iter()
+            .all(|r| r.state == "uncertain" && r.attempts == 1)
+    );
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 3);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
@@ -167,10 +198,21 @@ async fn a_hung_request_times_out_as_uncertain_and_is_not_retried() {
     .await;
     let csv = env.write("hung.csv", &contacts(2));
     let run = env
-        .dialer(&["run", csv.to_str().unwrap(), "--rate", "unlimited", "--timeout", "300ms"])
+        .dialer(&[
+            "run",
+            csv.to_str().unwrap(),
+            "--rate",
+            "unlimited",
+            "--timeout",
+            "300ms",
+        ])
         .await;
     run.expect_code(1);
-    assert!(env.rows("hung").iter().all(|r| r.state == "uncertain" && r.attempts == 1));
+    assert!(
+        env.rows("hung")
+            .iter()
+            .all(|r| r.state == "uncertain" && r.attempts == 1)
+    );
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 2);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));

@@ -9,7 +9,10 @@ use dialer::sandbox::{LatencyRange, SandboxConfig};
 
 fn slow() -> SandboxConfig {
     SandboxConfig {
-        latency: Some(LatencyRange::new(Duration::from_millis(100), Duration::from_millis(150))),
+        latency: Some(LatencyRange::new(
+            Duration::from_millis(100),
+            Duration::from_millis(150),
+        )),
         ..SandboxConfig::default()
     }
 }
@@ -41,16 +44,27 @@ async fn resume_finishes_without_the_csv_and_run_again_continues() {
 
     let nothing = env.dialer(&["resume"]).await;
     nothing.expect_code(2);
-    assert!(nothing.stderr.contains("nothing to resume"), "{}", nothing.stderr);
+    assert!(
+        nothing.stderr.contains("nothing to resume"),
+        "{}",
+        nothing.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_name_with_a_different_file_is_refused() {
     let env = Env::default().await;
     let a = env.write("a.csv", contacts(2));
-    env.dialer(&["run", a.to_str().unwrap(), "--rate", "unlimited", "--campaign", "nov"])
-        .await
-        .expect_code(0);
+    env.dialer(&[
+        "run",
+        a.to_str().unwrap(),
+        "--rate",
+        "unlimited",
+        "--campaign",
+        "nov",
+    ])
+    .await
+    .expect_code(0);
     let b = env.write("b.csv", contacts(3));
     let run = env
         .dialer(&["run", b.to_str().unwrap(), "--campaign", "nov"])
@@ -70,9 +84,16 @@ async fn retry_redials_failed_rows_only_and_uncertain_only_when_named() {
     })
     .await;
     let csv = env.write("mix.csv", contacts(3));
-    env.dialer(&["run", csv.to_str().unwrap(), "--rate", "unlimited", "--max-attempts", "2"])
-        .await
-        .expect_code(1);
+    env.dialer(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--rate",
+        "unlimited",
+        "--max-attempts",
+        "2",
+    ])
+    .await
+    .expect_code(1);
     assert_eq!(env.counts("mix").state("failed"), 3);
     // Make one row uncertain by hand: as if its answer was lost.
     {
@@ -84,16 +105,34 @@ async fn retry_redials_failed_rows_only_and_uncertain_only_when_named() {
         )
         .unwrap();
     }
-    env.dialer(&["retry", "mix", "--rate", "unlimited"]).await.expect_code(1);
+    env.dialer(&["retry", "mix", "--rate", "unlimited"])
+        .await
+        .expect_code(1);
     let rows = env.rows("mix");
     assert_eq!(rows[0].state, "succeeded");
     assert_eq!(rows[1].state, "succeeded");
-    assert_eq!(rows[2].state, "uncertain", "uncertain is left alone unless named");
-    assert!(env.sandbox.stats().calls_per_number.get(&number(2)).is_none());
+    assert_eq!(
+        rows[2].state, "uncertain",
+        "uncertain is left alone unless named"
+    );
+    assert!(
+        env.sandbox
+            .stats()
+            .calls_per_number
+            .get(&number(2))
+            .is_none()
+    );
 
-    env.dialer(&["retry", "mix", "--status", "uncertain", "--rate", "unlimited"])
-        .await
-        .expect_code(0);
+    env.dialer(&[
+        "retry",
+        "mix",
+        "--status",
+        "uncertain",
+        "--rate",
+        "unlimited",
+    ])
+    .await
+    .expect_code(0);
     assert_eq!(env.rows("mix")[2].state, "succeeded");
     let history = env.dialer(&["status", "mix", "--row", "4", "--json"]).await;
     history.expect_code(0);
@@ -132,7 +171,9 @@ async fn a_stale_lease_is_taken_over() {
     let env = Env::default().await;
     let csv = env.write("stale.csv", contacts(3));
     let path = csv.to_str().unwrap();
-    env.dialer(&["run", path, "--limit", "0"]).await.expect_code(0);
+    env.dialer(&["run", path, "--limit", "0"])
+        .await
+        .expect_code(0);
     {
         let (ledger, c) = env.campaign("stale");
         let conn = rusqlite::Connection::open(ledger.path()).unwrap();
@@ -143,7 +184,9 @@ async fn a_stale_lease_is_taken_over() {
         )
         .unwrap();
     }
-    env.dialer(&["resume", "stale", "--rate", "unlimited"]).await.expect_code(0);
+    env.dialer(&["resume", "stale", "--rate", "unlimited"])
+        .await
+        .expect_code(0);
     assert_eq!(env.sandbox.stats().total_calls, 3);
 }
 
@@ -152,7 +195,14 @@ async fn sigint_stops_cleanly_with_130_and_resume_finishes() {
     let env = Env::new(slow()).await;
     let csv = env.write("int.csv", contacts(40));
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialer"))
-        .args(["run", csv.to_str().unwrap(), "--rate", "unlimited", "--concurrency", "2"])
+        .args([
+            "run",
+            csv.to_str().unwrap(),
+            "--rate",
+            "unlimited",
+            "--concurrency",
+            "2",
+        ])
         .env("DIALER_LEDGER", env.ledger_path())
         .env("LEVERS_API_URL", env.sandbox.url())
         .env("LEVERS_API_TOKEN", "sandbox-token")
@@ -172,12 +222,23 @@ async fn sigint_stops_cleanly_with_130_and_resume_finishes() {
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(pid, libc::SIGINT) };
     let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let counts = env.counts("int");
-    assert_eq!(counts.state("in_flight"), 0, "in-flight calls were recorded");
+    assert_eq!(
+        counts.state("in_flight"),
+        0,
+        "in-flight calls were recorded"
+    );
     assert_eq!(counts.state("uncertain"), 0);
     assert!(counts.state("pending") > 0);
-    env.dialer(&["resume", "int", "--rate", "unlimited"]).await.expect_code(0);
+    env.dialer(&["resume", "int", "--rate", "unlimited"])
+        .await
+        .expect_code(0);
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 40);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
@@ -197,16 +258,27 @@ async fn the_breaker_stops_with_5_and_resume_completes_when_healthy() {
     run.expect_code(5);
     assert!(run.stderr.contains("resume"), "{}", run.stderr);
     let counts = sick.counts("sick");
-    assert_eq!(counts.state("failed") + counts.state("uncertain"), 0, "{counts:?}");
+    assert_eq!(
+        counts.state("failed") + counts.state("uncertain"),
+        0,
+        "{counts:?}"
+    );
     assert_eq!(sick.sandbox.stats().total_calls, 0);
     // Nothing was lost: every row is pending or waiting to retry, and a healthy API
     // takes them all.
     let healthy = dialer::sandbox::start(SandboxConfig::default(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    sick.dialer(&["resume", "sick", "--rate", "unlimited", "--api-url", &healthy.url()])
-        .await
-        .expect_code(0);
+    sick.dialer(&[
+        "resume",
+        "sick",
+        "--rate",
+        "unlimited",
+        "--api-url",
+        &healthy.url(),
+    ])
+    .await
+    .expect_code(0);
     assert_eq!(sick.counts("sick").state("succeeded"), 30);
     let stats = healthy.stats();
     assert_eq!(stats.total_calls, 30);

@@ -13,24 +13,43 @@ async fn the_sample_places_every_valid_row_exactly_once() {
     let sample = common::repo_file("samples/contacts.csv");
     let sample = sample.to_str().unwrap();
     let run = env
-        .dialer(&["run", sample, "--rate", "unlimited", "--default-region", "SA"])
+        .dialer(&[
+            "run",
+            sample,
+            "--rate",
+            "unlimited",
+            "--default-region",
+            "SA",
+        ])
         .await;
     run.expect_code(0);
     let counts = env.counts("contacts");
     let stats = env.sandbox.stats();
-    assert!(stats.calls_per_number.values().all(|&n| n == 1), "{stats:?}");
+    assert!(
+        stats.calls_per_number.values().all(|&n| n == 1),
+        "{stats:?}"
+    );
     assert_eq!(stats.total_calls, counts.state("succeeded"));
     assert!(counts.state("succeeded") >= 40);
     for reason in ["invalid_number", "missing_number", "duplicate"] {
-        assert!(counts.skipped.get(reason).is_some_and(|&n| n > 0), "{reason}: {counts:?}");
+        assert!(
+            counts.skipped.get(reason).is_some_and(|&n| n > 0),
+            "{reason}: {counts:?}"
+        );
     }
-    assert_eq!(counts.total, counts.state("succeeded") + counts.state("skipped"));
+    assert_eq!(
+        counts.total,
+        counts.state("succeeded") + counts.state("skipped")
+    );
     // The summary printed equals the ledger's counts.
     let status = env.dialer(&["status", "contacts", "--json"]).await;
     status.expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["counts"]["total"], counts.total);
-    assert_eq!(json["counts"]["states"]["succeeded"], counts.state("succeeded"));
+    assert_eq!(
+        json["counts"]["states"]["succeeded"],
+        counts.state("succeeded")
+    );
     assert!(run.stdout.contains("succeeded"), "{}", run.stdout);
     for row in env.rows("contacts") {
         if row.state == "skipped" {
@@ -80,9 +99,18 @@ async fn correlation_metadata_and_mapping_reach_the_api() {
     assert_eq!(first["metadata"]["batch"], "nov");
     assert_eq!(first["metadata"]["dialer_campaign"], "crm");
     assert_eq!(first["metadata"]["dialer_row"], "2");
-    assert_eq!(first["aiSettingsTemplateId"], "0b6c3d1e-5d8f-4f61-9a57-2f1f0c6a9e10");
-    let second = calls.iter().find(|c| c["numberToCall"] == "+966500000002").unwrap();
-    assert!(second.get("email").is_none(), "empty cells are left out: {second}");
+    assert_eq!(
+        first["aiSettingsTemplateId"],
+        "0b6c3d1e-5d8f-4f61-9a57-2f1f0c6a9e10"
+    );
+    let second = calls
+        .iter()
+        .find(|c| c["numberToCall"] == "+966500000002")
+        .unwrap();
+    assert!(
+        second.get("email").is_none(),
+        "empty cells are left out: {second}"
+    );
     assert_eq!(second["metadata"]["dialer_row"], "3");
 }
 
@@ -93,10 +121,20 @@ async fn duplicates_in_other_formats_are_dialed_once() {
         "dupes.csv",
         "phone,name\n+966500000001,a\n0500000001,b\n00966 50 000 0001,c\n+966500000002,d\n",
     );
-    env.dialer(&["run", csv.to_str().unwrap(), "--rate", "unlimited", "--default-region", "SA"])
-        .await
-        .expect_code(0);
-    assert_eq!(env.sandbox.stats().calls_per_number.get("+966500000001"), Some(&1));
+    env.dialer(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--rate",
+        "unlimited",
+        "--default-region",
+        "SA",
+    ])
+    .await
+    .expect_code(0);
+    assert_eq!(
+        env.sandbox.stats().calls_per_number.get("+966500000001"),
+        Some(&1)
+    );
     let rows = env.rows("dupes");
     assert_eq!(rows[1].reason.as_deref(), Some("duplicate"));
     assert_eq!(rows[1].duplicate_of, Some(2));
@@ -120,7 +158,12 @@ async fn plain_http_to_a_remote_host_is_refused() {
     let env = Env::default().await;
     let csv = env.write("c.csv", &contacts(1));
     let run = env
-        .dialer(&["run", csv.to_str().unwrap(), "--api-url", "http://api.example.com"])
+        .dialer(&[
+            "run",
+            csv.to_str().unwrap(),
+            "--api-url",
+            "http://api.example.com",
+        ])
         .await;
     run.expect_code(2);
     assert!(run.stderr.contains("https"), "{}", run.stderr);
@@ -130,9 +173,16 @@ async fn plain_http_to_a_remote_host_is_refused() {
 async fn the_rate_is_never_exceeded_in_any_second() {
     let env = Env::default().await;
     let csv = env.write("r.csv", &contacts(120));
-    env.dialer(&["run", csv.to_str().unwrap(), "--rate", "50/s", "--concurrency", "16"])
-        .await
-        .expect_code(0);
+    env.dialer(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--rate",
+        "50/s",
+        "--concurrency",
+        "16",
+    ])
+    .await
+    .expect_code(0);
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 120);
     // Measured by the server, not by a clock in the test: rate plus burst (1).
@@ -153,15 +203,15 @@ async fn a_row_left_in_flight_becomes_uncertain_and_is_not_called() {
         let row = ledger.row(c.id, 3).unwrap().unwrap();
         assert_eq!(row.state, "pending");
         let rt = tokio::runtime::Handle::current();
-        let pending = tokio::task::block_in_place(|| {
-            rt.block_on(ledger.pending_after(c.id, 2, 1))
-        })
-        .unwrap();
+        let pending =
+            tokio::task::block_in_place(|| rt.block_on(ledger.pending_after(c.id, 2, 1))).unwrap();
         let inflight =
             tokio::task::block_in_place(|| rt.block_on(ledger.mark_in_flight(c.id, &pending[0])));
         assert!(inflight.unwrap().is_some());
     }
-    env.dialer(&["run", csv, "--rate", "unlimited"]).await.expect_code(1);
+    env.dialer(&["run", csv, "--rate", "unlimited"])
+        .await
+        .expect_code(1);
     let rows = env.rows("crash");
     assert_eq!(rows[1].state, "uncertain");
     let stats = env.sandbox.stats();

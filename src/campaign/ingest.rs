@@ -20,7 +20,15 @@ pub struct IngestSummary {
     pub records: u64,
 }
 
-pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, LedgerError>>;
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+}
+
+pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
 
 /// Starts reading `source` on its own thread. Records on lines up to `skip_through` are
 /// already in the ledger (an earlier, interrupted ingest) and are passed over.
@@ -35,7 +43,14 @@ pub fn spawn(
     thread::Builder::new()
         .name("ingest".into())
         .spawn(move || {
-            let result = ingest(&ledger, campaign_id, source, &planner, skip_through, &progress);
+            let result = ingest(
+                &ledger,
+                campaign_id,
+                source,
+                &planner,
+                skip_through,
+                &progress,
+            );
             // Dropping `progress` tells the feed no more rows will come, even on failure.
             drop(progress);
             result
@@ -50,12 +65,13 @@ fn ingest(
     planner: &Planner,
     skip_through: u64,
     progress: &watch::Sender<IngestProgress>,
-) -> Result<IngestSummary, LedgerError> {
+) -> Result<IngestSummary, IngestError> {
     let mut summary = IngestSummary::default();
     let mut batch = Vec::with_capacity(FIRST_BATCH);
     let mut batch_size = FIRST_BATCH;
     let mut total = skip_through_count(ledger, campaign_id, skip_through)?;
-    for record in source {
+    let mut source = source;
+    for record in source.by_ref() {
         if record.line() <= skip_through {
             continue;
         }
@@ -67,6 +83,11 @@ fn ingest(
         }
     }
     total += flush(ledger, campaign_id, &mut batch, progress, total)?;
+    if let Some(e) = source.take_error() {
+        // The file broke mid-way: keep what was read and leave the campaign un-ingested,
+        // so running the same command again reads on from the last stored line.
+        return Err(IngestError::Source(e));
+    }
     ledger.mark_ingested_blocking(campaign_id, total)?;
     progress.send_replace(IngestProgress {
         rows: total,
@@ -147,5 +168,7 @@ fn join_record(fields: &[String]) -> String {
         .from_writer(Vec::new());
     let _ = w.write_record(fields);
     let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
 }

@@ -20,6 +20,7 @@ use crate::ledger::{Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampai
 use crate::plan::{PlanError, Planner};
 use crate::source::{CsvSource, SourceError};
 
+pub use ingest::IngestError;
 pub use resume::{resume, retry};
 pub use settings::Settings;
 
@@ -49,7 +50,9 @@ pub enum CampaignError {
     Usage(String),
     #[error("campaign name must not be empty; pass --campaign NAME")]
     EmptyName,
-    #[error("campaign {name:?} is being dialed by another process: {holder}; wait for it to finish or stop it first")]
+    #[error(
+        "campaign {name:?} is being dialed by another process: {holder}; wait for it to finish or stop it first"
+    )]
     Locked { name: String, holder: String },
 }
 
@@ -59,7 +62,7 @@ pub struct RunOutcome {
     pub campaign: Campaign,
     pub report: DispatchReport,
     /// An ingest failure after dialing started (the rows read so far were dialed).
-    pub ingest_error: Option<LedgerError>,
+    pub ingest_error: Option<IngestError>,
     /// Rows `retry` put back in the queue.
     pub requeued: u64,
 }
@@ -213,7 +216,7 @@ async fn dial_leased(
         Some(handle) => match tokio::task::spawn_blocking(move || handle.join()).await {
             Ok(Ok(Ok(_))) => None,
             Ok(Ok(Err(e))) => Some(e),
-            _ => Some(LedgerError::WriterGone),
+            _ => Some(IngestError::Ledger(LedgerError::WriterGone)),
         },
         None => None,
     };
@@ -261,6 +264,13 @@ pub fn sha256_file(path: &Path) -> Result<String, CampaignError> {
     };
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(read_err)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
     Ok(hex::encode(hasher.finalize()))
 }

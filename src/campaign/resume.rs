@@ -37,7 +37,10 @@ pub async fn retry(
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
 ) -> Result<RunOutcome, CampaignError> {
-    if let Some(bad) = states.iter().find(|s| !RETRYABLE_STATES.contains(&s.as_str())) {
+    if let Some(bad) = states
+        .iter()
+        .find(|s| !RETRYABLE_STATES.contains(&s.as_str()))
+    {
         return Err(CampaignError::Usage(format!(
             "cannot retry rows in state {bad:?}; --status takes {}",
             RETRYABLE_STATES.join(", ")

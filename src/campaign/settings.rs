@@ -96,7 +96,11 @@ impl Settings {
 
     /// The planner for this campaign's CSV; loads the do-not-call lists.
     pub fn planner(&self, campaign: &str, headers: &[String]) -> Result<Planner, PlanError> {
-        let region = self.default_region.as_deref().map(parse_region).transpose()?;
+        let region = self
+            .default_region
+            .as_deref()
+            .map(parse_region)
+            .transpose()?;
         let overrides = self
             .map
             .iter()

@@ -45,9 +45,7 @@ impl CmdError {
         match self {
             CmdError::Usage(_) => exit::USAGE,
             CmdError::Campaign(CampaignError::Api(e)) | CmdError::Api(e) => api_exit_code(e),
-            CmdError::Campaign(CampaignError::Ledger(_)) | CmdError::Ledger(_) => {
-                exit::ROWS_FAILED
-            }
+            CmdError::Campaign(CampaignError::Ledger(_)) | CmdError::Ledger(_) => exit::ROWS_FAILED,
             CmdError::Campaign(CampaignError::Locked { .. }) => exit::LOCKED,
             CmdError::Campaign(_) => exit::USAGE,
             CmdError::Io(_) => exit::ROWS_FAILED,
@@ -96,7 +94,9 @@ pub fn interrupt_on_signals() -> CancellationToken {
                 );
                 t.cancel();
             } else {
-                eprintln!("dialer: quit at once; rows still in flight become uncertain at the next start");
+                eprintln!(
+                    "dialer: quit at once; rows still in flight become uncertain at the next start"
+                );
                 std::process::exit(exit::INTERRUPTED);
             }
         }

@@ -28,7 +28,9 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
     println!("{}", summary.table());
     let name = &outcome.campaign.name;
     if let Some(e) = &outcome.ingest_error {
-        eprintln!("dialer: reading the CSV stopped early: {e}; run the same command again to continue");
+        eprintln!(
+            "dialer: reading the CSV stopped early: {e}; run the same command again to continue"
+        );
     }
     let counts = &summary.counts;
     let code = match &outcome.report.stop {

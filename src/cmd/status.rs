@@ -85,7 +85,9 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["attempt", "started", "ended", "status", "class", "latency", "error"]);
+    t.set_header(vec![
+        "attempt", "started", "ended", "status", "class", "latency", "error",
+    ]);
     for a in attempts {
         t.add_row(vec![
             a.attempt.to_string(),

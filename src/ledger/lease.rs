@@ -152,9 +152,18 @@ mod tests {
     fn liveness_rules() {
         let now = 100_000;
         assert!(is_live(&holder("me", now - 1000), now, "me", true));
-        assert!(!is_live(&holder("me", now - 1000), now, "me", false), "pid gone");
-        assert!(is_live(&holder("other", now - 1000), now, "me", false), "can't see its pid");
-        assert!(!is_live(&holder("other", now - STALE_AFTER_MS - 1), now, "me", true), "stale");
+        assert!(
+            !is_live(&holder("me", now - 1000), now, "me", false),
+            "pid gone"
+        );
+        assert!(
+            is_live(&holder("other", now - 1000), now, "me", false),
+            "can't see its pid"
+        );
+        assert!(
+            !is_live(&holder("other", now - STALE_AFTER_MS - 1), now, "me", true),
+            "stale"
+        );
         assert!(pid_alive(std::process::id()));
         assert!(!pid_alive(u32::MAX));
     }

@@ -461,7 +461,11 @@ pub const RETRYABLE_STATES: [&str; 2] = ["failed", "uncertain"];
 
 impl Ledger {
     /// A row's attempts, oldest first.
-    pub fn attempts(&self, campaign_id: i64, line: u64) -> Result<Vec<AttemptHistory>, LedgerError> {
+    pub fn attempts(
+        &self,
+        campaign_id: i64,
+        line: u64,
+    ) -> Result<Vec<AttemptHistory>, LedgerError> {
         self.read_blocking(|c| {
             let mut st = c.prepare(
                 "SELECT attempt, started_at, ended_at, http_status, class, error, latency_ms

@@ -151,13 +151,19 @@ async fn concurrent_writers_share_commits() {
 #[tokio::test]
 async fn a_lease_is_exclusive_until_released() {
     let (_d, ledger, c) = fresh().await;
-    assert_eq!(ledger.acquire_lease(c.id, "a".into()).await.unwrap(), Ok(()));
+    assert_eq!(
+        ledger.acquire_lease(c.id, "a".into()).await.unwrap(),
+        Ok(())
+    );
     let held = ledger.acquire_lease(c.id, "b".into()).await.unwrap();
     assert_eq!(held.unwrap_err().pid, std::process::id());
     assert!(ledger.heartbeat(c.id, "a".into()).await.unwrap());
     assert!(!ledger.heartbeat(c.id, "b".into()).await.unwrap());
     ledger.release_lease(c.id, "a".into()).await.unwrap();
-    assert_eq!(ledger.acquire_lease(c.id, "b".into()).await.unwrap(), Ok(()));
+    assert_eq!(
+        ledger.acquire_lease(c.id, "b".into()).await.unwrap(),
+        Ok(())
+    );
 }
 
 #[tokio::test]
@@ -173,5 +179,8 @@ async fn a_dead_holders_lease_is_taken_over() {
         })
         .await
         .unwrap();
-    assert_eq!(ledger.acquire_lease(c.id, "new".into()).await.unwrap(), Ok(()));
+    assert_eq!(
+        ledger.acquire_lease(c.id, "new".into()).await.unwrap(),
+        Ok(())
+    );
 }

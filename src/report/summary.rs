@@ -98,15 +98,20 @@ impl Summary {
         if let Some(r) = self.achieved_rate_per_s {
             t.add_row(vec![Cell::new("achieved rate"), text(format!("{r:.2} /s"))]);
         }
-        if let (Some(p50), Some(p95), Some(p99)) =
-            (self.latency.p50_ms, self.latency.p95_ms, self.latency.p99_ms)
-        {
+        if let (Some(p50), Some(p95), Some(p99)) = (
+            self.latency.p50_ms,
+            self.latency.p95_ms,
+            self.latency.p99_ms,
+        ) {
             t.add_row(vec![
                 Cell::new("latency p50 / p95 / p99"),
                 text(format!("{p50} / {p95} / {p99} ms")),
             ]);
         }
-        t.add_row(vec![Cell::new("done"), text(format!("{:.1} %", self.done_pct))]);
+        t.add_row(vec![
+            Cell::new("done"),
+            text(format!("{:.1} %", self.done_pct)),
+        ]);
         t.to_string()
     }
 }

@@ -72,3 +72,10 @@ pub struct IngestProgress {
 
 #[cfg(test)]
 mod tests;
+
+impl Caller for crate::api::LeversClient {
+    async fn place_call(&self, body: Bytes) -> (Outcome, Duration) {
+        let attempt = crate::api::LeversClient::place_call(self, body).await;
+        (attempt.outcome, attempt.latency)
+    }
+}

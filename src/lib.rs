@@ -26,3 +26,4 @@ pub mod plan;
 pub mod report;
 pub mod sandbox;
 pub mod source;
+pub mod zone;

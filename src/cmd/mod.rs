@@ -55,9 +55,13 @@ impl CmdError {
 
 fn api_exit_code(e: &ApiError) -> i32 {
     match e {
-        ApiError::Auth { .. } => exit::AUTH,
-        ApiError::Transport(_) => exit::ROWS_FAILED,
-        _ => exit::USAGE,
+        ApiError::Auth { .. } | ApiError::BadTokenResponse { .. } => exit::AUTH,
+        ApiError::Transport { .. } | ApiError::Client { .. } => exit::ROWS_FAILED,
+        ApiError::InvalidUrl { .. }
+        | ApiError::InsecureUrl { .. }
+        | ApiError::NoCredentials
+        | ApiError::PartialClientCredentials { .. }
+        | ApiError::TokenFile { .. } => exit::USAGE,
     }
 }
 

@@ -37,10 +37,10 @@ async fn sigkill_at_random_moments_never_calls_anyone_twice() {
         .unwrap_or(0x5EED_D1A1);
     let mut rng = Rng(seed | 1);
     let env = Env::new(SandboxConfig {
-        latency: Some(LatencyRange::new(
-            Duration::from_millis(30),
-            Duration::from_millis(90),
-        )),
+        latency: Some(LatencyRange {
+            min: Duration::from_millis(30),
+            max: Duration::from_millis(90),
+        }),
         ..SandboxConfig::default()
     })
     .await;

@@ -9,10 +9,10 @@ use dialer::sandbox::{LatencyRange, SandboxConfig};
 
 fn slow() -> SandboxConfig {
     SandboxConfig {
-        latency: Some(LatencyRange::new(
-            Duration::from_millis(100),
-            Duration::from_millis(150),
-        )),
+        latency: Some(LatencyRange {
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(150),
+        }),
         ..SandboxConfig::default()
     }
 }

@@ -10,9 +10,11 @@ use std::num::NonZeroU32;
 use crate::cli::{DialArgs, RunArgs};
 use crate::dispatch::{BREAKER_THRESHOLD, DispatchConfig, Rate, RetryPolicy};
 use crate::plan::{
-    Field, Mapping, PlanError, PlanOptions, Planner, SuppressList, parse_map_arg, parse_region,
+    Field, Mapping, PlanOptions, Planner, SuppressList, parse_map_arg, parse_region,
 };
 use crate::source::SourceOptions;
+
+use super::CampaignError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -95,7 +97,7 @@ impl Settings {
     }
 
     /// The planner for this campaign's CSV; loads the do-not-call lists.
-    pub fn planner(&self, campaign: &str, headers: &[String]) -> Result<Planner, PlanError> {
+    pub fn planner(&self, campaign: &str, headers: &[String]) -> Result<Planner, CampaignError> {
         let region = self
             .default_region
             .as_deref()
@@ -104,7 +106,7 @@ impl Settings {
         let overrides = self
             .map
             .iter()
-            .map(|(c, f)| parse_map_arg(&format!("{c}={f}")).map_err(PlanError::BadMap))
+            .map(|(c, f)| parse_map_arg(&format!("{c}={f}")).map_err(CampaignError::Usage))
             .collect::<Result<Vec<_>, _>>()?;
         let mapping = Mapping::from_headers(headers, &overrides)?;
         let mut suppress = SuppressList::empty();
@@ -119,7 +121,7 @@ impl Settings {
             update_existing: self.update_existing,
             meta: self.meta.clone(),
         };
-        Planner::new(mapping, opts, suppress)
+        Ok(Planner::new(mapping, opts, suppress)?)
     }
 
     pub fn dispatch_config(&self, limit: Option<u64>) -> DispatchConfig {

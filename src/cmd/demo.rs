@@ -22,10 +22,10 @@ pub async fn run(
 ) -> Result<i32, CmdError> {
     let io = |e: std::io::Error| CmdError::Io(format!("demo: {e}"));
     let config = SandboxConfig {
-        latency: Some(LatencyRange::new(
-            Duration::from_millis(20),
-            Duration::from_millis(120),
-        )),
+        latency: Some(LatencyRange {
+            min: Duration::from_millis(20),
+            max: Duration::from_millis(120),
+        }),
         fail_503: 0.05,
         ..SandboxConfig::default()
     };

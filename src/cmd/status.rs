@@ -84,7 +84,7 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
         println!("  {d}");
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
+    t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(vec![
         "attempt", "started", "ended", "status", "class", "latency", "error",
     ]);

@@ -1,7 +1,8 @@
 //! The dispatch loop and its workers. A row goes: claimed by the feed -> a concurrency
 //! slot -> the 429 pause -> a rate permit -> `in_flight` committed -> one request ->
 //! its transition committed. The permit comes before the `in_flight` mark so a crash while
-//! waiting for the limiter leaves rows `pending`, not `uncertain`.
+//! waiting for the limiter leaves rows `pending`, not `uncertain`; a second gate with the
+//! same quota right before the send keeps the rate true at the API.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -24,6 +25,10 @@ const THROTTLE_BASE: Duration = Duration::from_secs(1);
 const THROTTLE_CAP: Duration = Duration::from_secs(60);
 
 struct Ctx<C> {
+    /// Paces requests at the moment they leave. The feeder's limiter paces the `in_flight`
+    /// marks; the commit between the two takes a variable time (fsync), which would bunch
+    /// requests up at the API without this second gate with the same quota.
+    send_gate: Option<DefaultDirectRateLimiter>,
     ledger: Ledger,
     campaign_id: i64,
     caller: Arc<C>,
@@ -63,6 +68,7 @@ pub async fn dispatch<C: Caller>(
         cfg.rate.quota(cfg.burst).map(RateLimiter::direct);
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let ctx = Arc::new(Ctx {
+        send_gate: cfg.rate.quota(cfg.burst).map(RateLimiter::direct),
         ledger: ledger.clone(),
         campaign_id,
         caller,
@@ -151,6 +157,11 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
         Ok(None) => return,
         Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
     };
+    if let Some(gate) = &ctx.send_gate {
+        // Not cancellable: the row is in_flight, so it is either sent or left to become
+        // uncertain; the wait is at most a period or two.
+        gate.until_ready().await;
+    }
     let (outcome, latency) = ctx
         .caller
         .place_call(Bytes::from(row.request.clone()))

@@ -70,6 +70,7 @@ async fn setup(n: u64) -> (tempfile::TempDir, Ledger, i64) {
                 request: Some(format!(r#"{{"numberToCall":"{e164}"}}"#)),
                 e164: Some(e164),
                 timezone: None,
+                zone_source: None,
                 skip: None,
                 raw: None,
             }

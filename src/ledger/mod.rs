@@ -18,8 +18,8 @@ use rusqlite::Connection;
 pub use campaigns::{Campaign, NewCampaign};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use rows::{
-    AttemptHistory, AttemptRecord, DialRow, InFlight, NewRow, RETRYABLE_STATES, RowRecord,
-    Transition,
+    AttemptHistory, AttemptRecord, CallOutcome, DialRow, InFlight, NewRow, RETRYABLE_STATES,
+    RowRecord, Transition,
 };
 pub use summary::{Counts, LatencyStats};
 pub use writer::{Writer, WriterStats};

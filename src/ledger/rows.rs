@@ -15,6 +15,8 @@ pub struct NewRow {
     /// The JSON body; present for rows meant to be dialed.
     pub request: Option<String>,
     pub timezone: Option<String>,
+    /// Why the row got `timezone`: column, country or default.
+    pub zone_source: Option<&'static str>,
     /// Set for rows that are never dialed.
     pub skip: Option<(SkipReason, String)>,
     /// The raw record of a malformed row.
@@ -94,6 +96,26 @@ pub struct RowRecord {
     pub first_attempt_at: Option<i64>,
     pub last_attempt_at: Option<i64>,
     pub latency_ms: Option<i64>,
+    pub raw: Option<String>,
+    pub timezone: Option<String>,
+    pub zone_source: Option<String>,
+    pub response: Option<String>,
+    pub outcome: Option<CallOutcome>,
+}
+
+/// How a placed call ended, from its `phone_call.ended` webhook.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CallOutcome {
+    pub delivery_status: Option<String>,
+    pub provider_status: Option<String>,
+    pub duration_s: Option<i64>,
+    pub call_output: Option<String>,
+    pub sentiment: Option<String>,
+    pub ended_reason: Option<String>,
+    pub summary: Option<String>,
+    pub transcript: Option<String>,
+    pub provider_call_id: Option<String>,
+    pub received_at: Option<i64>,
 }
 
 fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::Result<bool> {
@@ -119,8 +141,8 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
     };
     tx.prepare_cached(
         "INSERT INTO rows (campaign_id, line, state, reason, detail, e164, dial_key,
-                           duplicate_of, request, raw, timezone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                           duplicate_of, request, raw, timezone, zone_source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         campaign_id,
@@ -134,12 +156,15 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         row.request,
         row.raw,
         row.timezone,
+        row.zone_source,
     ])?;
     Ok(state == "pending")
 }
 
 const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, request, attempts, \
-     http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms";
+     http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms, raw, timezone, \
+     zone_source, response, delivery_status, provider_status, duration_s, call_output, sentiment, \
+     ended_reason, summary, transcript, provider_call_id, outcome_at";
 
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
     Ok(RowRecord {
@@ -157,6 +182,27 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
         first_attempt_at: r.get(11)?,
         last_attempt_at: r.get(12)?,
         latency_ms: r.get(13)?,
+        raw: r.get(14)?,
+        timezone: r.get(15)?,
+        zone_source: r.get(16)?,
+        response: r.get(17)?,
+        outcome: r
+            .get::<_, Option<i64>>(27)?
+            .map(|received_at| -> rusqlite::Result<_> {
+                Ok(CallOutcome {
+                    delivery_status: r.get(18)?,
+                    provider_status: r.get(19)?,
+                    duration_s: r.get(20)?,
+                    call_output: r.get(21)?,
+                    sentiment: r.get(22)?,
+                    ended_reason: r.get(23)?,
+                    summary: r.get(24)?,
+                    transcript: r.get(25)?,
+                    provider_call_id: r.get(26)?,
+                    received_at: Some(received_at),
+                })
+            })
+            .transpose()?,
     })
 }
 

@@ -9,6 +9,7 @@ fn dial(line: u64, e164: &str) -> NewRow {
         e164: Some(e164.into()),
         request: Some(format!(r#"{{"numberToCall":"{e164}"}}"#)),
         timezone: None,
+        zone_source: None,
         skip: None,
         raw: None,
     }

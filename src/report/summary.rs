@@ -69,7 +69,7 @@ impl Summary {
     /// The summary as an aligned table for a terminal.
     pub fn table(&self) -> String {
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        t.load_style(UTF8_FULL_CONDENSED);
         t.set_header(vec![
             Cell::new(format!("campaign {}", self.campaign)),
             Cell::new("rows"),
@@ -128,7 +128,7 @@ pub struct CampaignLine {
 impl CampaignLine {
     pub fn table(lines: &[CampaignLine]) -> String {
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        t.load_style(UTF8_FULL_CONDENSED);
         let mut header = vec!["campaign", "created"];
         header.extend(STATES.iter().take(5));
         header.extend(["total", "done"]);

@@ -230,9 +230,3 @@ pub const SINGLE_ZONE: &[(&str, &str)] = &[
     ("ZM", "Africa/Lusaka"),
     ("ZW", "Africa/Harare"),
 ];
-
-/// Countries whose zones differ (the row falls back to `--tz`).
-pub const MULTI_ZONE: &[&str] = &[
-    "AQ", "AU", "BR", "CA", "CD", "CL", "CN", "EC", "ES", "FM", "GL", "ID", "KI", "MN", "MX",
-    "NZ", "PF", "PG", "PT", "RU", "UA", "UM", "US",
-];

@@ -88,7 +88,10 @@ impl Window {
         if !matches!(amb.offset(), AmbiguousOffset::Gap { .. }) {
             return amb.compatible().ok();
         }
-        let (mut closed, mut open) = (amb.earlier().ok()?.as_second(), amb.later().ok()?.as_second());
+        let (mut closed, mut open) = (
+            amb.earlier().ok()?.as_second(),
+            amb.later().ok()?.as_second(),
+        );
         while open - closed > 1 {
             let mid = closed + (open - closed) / 2;
             if self.is_open(Timestamp::from_second(mid).ok()?, tz) {
@@ -102,7 +105,7 @@ impl Window {
 
     /// Is a call allowed at `now` in zone `tz`? The end minute itself is outside.
     pub fn is_open(&self, now: Timestamp, tz: &TimeZone) -> bool {
-        let t = now.to_zoned(tz.clone()).time();
+        let t = now.to_zoned_datetime(tz.clone()).time();
         if self.crosses_midnight() {
             t >= self.start || t < self.end
         } else {
@@ -116,7 +119,7 @@ impl Window {
         if self.is_open(now, tz) {
             return now;
         }
-        let today = now.to_zoned(tz.clone()).date();
+        let today = now.to_zoned_datetime(tz.clone()).date();
         for days in 0..3 {
             let Ok(day) = today.checked_add(days.days()) else {
                 break;
@@ -149,7 +152,9 @@ impl FromStr for Window {
             end: parse(b)?,
         };
         if w.start == w.end {
-            return Err(format!("calling window {s:?} is empty; its start and end must differ"));
+            return Err(format!(
+                "calling window {s:?} is empty; its start and end must differ"
+            ));
         }
         Ok(w)
     }
@@ -157,7 +162,12 @@ impl FromStr for Window {
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.start.strftime("%H:%M"), self.end.strftime("%H:%M"))
+        write!(
+            f,
+            "{}-{}",
+            self.start.strftime("%H:%M"),
+            self.end.strftime("%H:%M")
+        )
     }
 }
 

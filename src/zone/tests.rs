@@ -16,15 +16,27 @@ fn a_column_wins_then_a_single_zone_country_then_the_default() {
         resolve(Some("Asia/Tokyo"), Some("SA"), "UTC"),
         ("Asia/Tokyo".into(), ZoneSource::Column)
     );
-    assert_eq!(resolve(None, Some("SA"), "UTC"), ("Asia/Riyadh".into(), ZoneSource::Country));
-    assert_eq!(resolve(Some("  "), Some("GB"), "UTC"), ("Europe/London".into(), ZoneSource::Country));
+    assert_eq!(
+        resolve(None, Some("SA"), "UTC"),
+        ("Asia/Riyadh".into(), ZoneSource::Country)
+    );
+    assert_eq!(
+        resolve(Some("  "), Some("GB"), "UTC"),
+        ("Europe/London".into(), ZoneSource::Country)
+    );
     assert_eq!(
         resolve(None, Some("US"), "America/Chicago"),
         ("America/Chicago".into(), ZoneSource::Default)
     );
-    for (cc, zone) in [("AE", "Asia/Dubai"), ("DE", "Europe/Berlin"), ("IN", "Asia/Kolkata"),
-                       ("EG", "Africa/Cairo"), ("NG", "Africa/Lagos"), ("JP", "Asia/Tokyo"),
-                       ("FR", "Europe/Paris")] {
+    for (cc, zone) in [
+        ("AE", "Asia/Dubai"),
+        ("DE", "Europe/Berlin"),
+        ("IN", "Asia/Kolkata"),
+        ("EG", "Africa/Cairo"),
+        ("NG", "Africa/Lagos"),
+        ("JP", "Asia/Tokyo"),
+        ("FR", "Europe/Paris"),
+    ] {
         assert_eq!(country_zone(cc), Some(zone), "{cc}");
     }
     for cc in ["US", "CA", "AU", "RU", "BR", "MX"] {
@@ -78,7 +90,10 @@ fn a_window_that_crosses_midnight() {
     assert!(w.is_open(ts("2026-11-25T01:59:00Z"), &utc));
     assert!(!w.is_open(ts("2026-11-25T02:00:00Z"), &utc));
     assert!(!w.is_open(ts("2026-11-24T12:00:00Z"), &utc));
-    assert_eq!(w.next_open(ts("2026-11-24T12:00:00Z"), &utc), ts("2026-11-24T22:00:00Z"));
+    assert_eq!(
+        w.next_open(ts("2026-11-24T12:00:00Z"), &utc),
+        ts("2026-11-24T22:00:00Z")
+    );
 }
 
 #[test]
@@ -87,14 +102,23 @@ fn dst_change_days() {
     // 2026-03-29: clocks jump 01:00 -> 02:00 GMT->BST. A window from 01:30 opens at 02:00 BST
     // (01:00 UTC), the first real instant past the missing start.
     let w: Window = "01:30-03:00".parse().unwrap();
-    assert_eq!(w.next_open(ts("2026-03-28T23:00:00Z"), &london), ts("2026-03-29T01:00:00Z"));
+    assert_eq!(
+        w.next_open(ts("2026-03-28T23:00:00Z"), &london),
+        ts("2026-03-29T01:00:00Z")
+    );
     assert!(!w.is_open(ts("2026-03-29T00:59:59Z"), &london));
     assert!(w.is_open(ts("2026-03-29T01:00:00Z"), &london));
     // 09:00 local is 09:00 UTC the day before and 08:00 UTC on the change day.
     let day: Window = "09:00-17:00".parse().unwrap();
-    assert_eq!(day.next_open(ts("2026-03-28T20:00:00Z"), &london), ts("2026-03-29T08:00:00Z"));
+    assert_eq!(
+        day.next_open(ts("2026-03-28T20:00:00Z"), &london),
+        ts("2026-03-29T08:00:00Z")
+    );
     assert!(day.is_open(ts("2026-03-29T08:30:00Z"), &london));
     assert!(!day.is_open(ts("2026-03-28T08:30:00Z"), &london));
     // Autumn: 2026-10-25, 09:00 local is 09:00 UTC again.
-    assert_eq!(day.next_open(ts("2026-10-24T20:00:00Z"), &london), ts("2026-10-25T09:00:00Z"));
+    assert_eq!(
+        day.next_open(ts("2026-10-24T20:00:00Z"), &london),
+        ts("2026-10-25T09:00:00Z")
+    );
 }

@@ -1,0 +1,294 @@
+//! One CSV record -> a call request, or the reason it is skipped (SPEC.md, "Fine points":
+//! which skip reason wins, empty optional cells, fields that are not API fields).
+
+use std::collections::BTreeMap;
+
+use phonenumber::country::Id;
+
+use super::mapping::Mapping;
+use super::number::{NumberError, normalize_number};
+use super::suppress::SuppressList;
+use super::{Field, PlanError, SkipReason};
+use crate::api::CallRequest;
+use crate::api::types::{META_CAMPAIGN, META_ROW};
+
+/// Settings from `dialer run` that shape every request.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub campaign: String,
+    pub default_region: Option<Id>,
+    /// `--template`: used for rows whose template column is absent or empty.
+    pub template: Option<String>,
+    pub no_create: bool,
+    pub update_existing: bool,
+    /// `--meta`, in command-line order (a later one wins for the same key).
+    pub meta: Vec<(String, String)>,
+}
+
+/// What to do with one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Planned {
+    Call(PlannedCall),
+    /// `detail` is one human sentence; `e164` is the number when it was readable.
+    Skip {
+        reason: SkipReason,
+        detail: String,
+        e164: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCall {
+    pub e164: String,
+    pub request: CallRequest,
+    /// The row's `timezone` cell as a canonical IANA name, when it has one.
+    pub timezone: Option<String>,
+}
+
+/// Turns records into [`Planned`]; built once per run, shared by reference (Send + Sync).
+#[derive(Debug)]
+pub struct Planner {
+    columns: Columns,
+    /// `--meta` entries, cloned into each request before the row's own metadata.
+    base_meta: BTreeMap<String, String>,
+    opts: PlanOptions,
+    suppress: SuppressList,
+}
+
+/// Column indexes resolved once, so a row costs lookups, not searches.
+#[derive(Debug)]
+struct Columns {
+    number: (usize, String),
+    first_name: Option<usize>,
+    last_name: Option<usize>,
+    email: Option<usize>,
+    contact_uuid: Option<usize>,
+    template: Option<usize>,
+    timezone: Option<usize>,
+    metadata: Vec<(usize, String)>,
+    prompt_tags: Vec<(usize, String)>,
+}
+
+impl Columns {
+    fn new(mapping: &Mapping) -> Columns {
+        let mut c = Columns {
+            number: (0, String::new()),
+            first_name: None,
+            last_name: None,
+            email: None,
+            contact_uuid: None,
+            template: None,
+            timezone: None,
+            metadata: Vec::new(),
+            prompt_tags: Vec::new(),
+        };
+        for (i, (header, field)) in mapping.columns().enumerate() {
+            match field {
+                Field::NumberToCall => c.number = (i, header.to_owned()),
+                Field::FirstName => c.first_name = Some(i),
+                Field::LastName => c.last_name = Some(i),
+                Field::Email => c.email = Some(i),
+                Field::ContactUuid => c.contact_uuid = Some(i),
+                Field::AiSettingsTemplateId => c.template = Some(i),
+                Field::Timezone => c.timezone = Some(i),
+                Field::Metadata(key) => c.metadata.push((i, key.clone())),
+                Field::PromptTag(key) => c.prompt_tags.push((i, key.clone())),
+                Field::Ignore => {}
+            }
+        }
+        c
+    }
+}
+
+impl Planner {
+    /// Errors if a `--meta` key is one the dialer reserves.
+    pub fn new(
+        mapping: Mapping,
+        opts: PlanOptions,
+        suppress: SuppressList,
+    ) -> Result<Planner, PlanError> {
+        if let Some((key, _)) = opts
+            .meta
+            .iter()
+            .find(|(k, _)| k == META_CAMPAIGN || k == META_ROW)
+        {
+            return Err(PlanError::ReservedMeta { key: key.clone() });
+        }
+        debug_assert!(mapping.fields().contains(&Field::NumberToCall));
+        let base_meta = opts.meta.iter().cloned().collect();
+        Ok(Planner {
+            columns: Columns::new(&mapping),
+            base_meta,
+            opts,
+            suppress,
+        })
+    }
+
+    /// Plans the record that starts on physical `line`; `fields` are its cells in header
+    /// order. Row problems are checked in SPEC's order and the first one wins; suppression
+    /// comes after them all.
+    pub fn plan(&self, line: u64, fields: &[String]) -> Planned {
+        let c = &self.columns;
+        let cell = |i: usize| fields.get(i).map_or("", |s| s.trim());
+        let opt_cell = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
+
+        let raw_number = cell(c.number.0);
+        let e164 = match normalize_number(raw_number, self.opts.default_region) {
+            Ok(e164) => e164,
+            Err(NumberError::Missing) => {
+                return skip(
+                    SkipReason::MissingNumber,
+                    format!("The phone column \"{}\" is empty.", c.number.1),
+                    None,
+                );
+            }
+            Err(NumberError::Invalid(why)) => {
+                return skip(
+                    SkipReason::InvalidNumber,
+                    format!(
+                        "\"{}\" is not a valid phone number: {why}.",
+                        shorten(raw_number)
+                    ),
+                    None,
+                );
+            }
+        };
+
+        let contact_uuid = match opt_cell(c.contact_uuid) {
+            None => None,
+            // The canonical hyphenated form, whatever form (braced, urn:, simple) the cell had.
+            Some(raw) => match uuid::Uuid::try_parse(raw) {
+                Ok(uuid) => Some(uuid.hyphenated().to_string()),
+                Err(_) => {
+                    return skip(
+                        SkipReason::InvalidContactUuid,
+                        format!(
+                            "\"{}\" is not a UUID, so it cannot be a contact UUID.",
+                            shorten(raw)
+                        ),
+                        Some(e164),
+                    );
+                }
+            },
+        };
+
+        let email = opt_cell(c.email);
+        if let Some(raw) = email
+            && !is_practical_email(raw)
+        {
+            return skip(
+                SkipReason::InvalidEmail,
+                format!(
+                    "\"{}\" is not an email address (expected name@domain.tld).",
+                    shorten(raw)
+                ),
+                Some(e164),
+            );
+        }
+
+        let timezone = match opt_cell(c.timezone) {
+            None => None,
+            Some(raw) => match canonical_zone(raw) {
+                Some(zone) => Some(zone),
+                None => {
+                    return skip(
+                        SkipReason::InvalidTimezone,
+                        format!(
+                            "\"{}\" is not an IANA time zone (e.g. Asia/Riyadh).",
+                            shorten(raw)
+                        ),
+                        Some(e164),
+                    );
+                }
+            },
+        };
+
+        if self.suppress.contains(&e164) {
+            return skip(
+                SkipReason::Suppressed,
+                format!("{e164} is on a do-not-call list."),
+                Some(e164),
+            );
+        }
+
+        let mut metadata = self.base_meta.clone();
+        for (i, key) in &c.metadata {
+            if let Some(value) = opt_cell(Some(*i)) {
+                metadata.insert(key.clone(), value.to_owned());
+            }
+        }
+        metadata.insert(META_CAMPAIGN.to_owned(), self.opts.campaign.clone());
+        metadata.insert(META_ROW.to_owned(), line.to_string());
+
+        let mut prompt_tags = BTreeMap::new();
+        for (i, key) in &c.prompt_tags {
+            if let Some(value) = opt_cell(Some(*i)) {
+                prompt_tags.insert(key.clone(), value.to_owned());
+            }
+        }
+
+        let request = CallRequest {
+            number_to_call: e164.clone(),
+            first_name: opt_cell(c.first_name).map(str::to_owned),
+            last_name: opt_cell(c.last_name).map(str::to_owned),
+            email: email.map(str::to_owned),
+            contact_uuid,
+            create_if_not_exists: self.opts.no_create.then_some(false),
+            update_existing: self.opts.update_existing.then_some(true),
+            ai_settings_template_id: opt_cell(c.template)
+                .map(str::to_owned)
+                .or_else(|| self.opts.template.clone()),
+            prompt_tags,
+            metadata,
+        };
+        Planned::Call(PlannedCall {
+            e164,
+            request,
+            timezone,
+        })
+    }
+}
+
+fn skip(reason: SkipReason, detail: String, e164: Option<String>) -> Planned {
+    Planned::Skip {
+        reason,
+        detail,
+        e164,
+    }
+}
+
+/// A cell quoted in a detail sentence, cut so that a pasted paragraph stays one sentence.
+fn shorten(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
+        None => s.into(),
+    }
+}
+
+/// A practical check, not RFC 5322: no whitespace, exactly one `@`, a non-empty local part,
+/// and a domain of at least two non-empty dot-separated labels (`a@example.com`). It catches
+/// the typos a spreadsheet holds (`ana.example.com`, `ana@example`, `ana@@x.com`) without
+/// refusing unusual but real addresses; the API has the last word.
+pub fn is_practical_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+}
+
+/// The canonical IANA name of `raw` (matched without regard to ASCII case), if jiff's bundled
+/// database knows it. `Etc/Unknown` is jiff's placeholder, not a zone anyone lives in.
+fn canonical_zone(raw: &str) -> Option<String> {
+    let tz = jiff::tz::db().get(raw).ok()?;
+    let name = tz.iana_name()?;
+    (!name.eq_ignore_ascii_case("Etc/Unknown")).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;

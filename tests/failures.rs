@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{Env, contacts, number};
 use dialer::sandbox::SandboxConfig;
 
@@ -14,7 +12,7 @@ fn fast() -> Vec<&'static str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_422_fails_the_row_with_the_apis_message() {
     let env = Env::default().await;
-    let csv = env.write("bad.csv", &contacts(2));
+    let csv = env.write("bad.csv", contacts(2));
     let mut args = vec!["run", csv.to_str().unwrap(), "--template", "not-a-uuid"];
     args.extend(fast());
     let run = env.dialer(&args).await;
@@ -37,7 +35,7 @@ async fn no_create_gets_404_for_unknown_contacts_only() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("known.csv", &contacts(2));
+    let csv = env.write("known.csv", contacts(2));
     let mut args = vec!["run", csv.to_str().unwrap(), "--no-create"];
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
@@ -53,7 +51,7 @@ async fn no_create_gets_404_for_unknown_contacts_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_stops_with_exit_4_and_rows_stay_pending() {
     let env = Env::default().await;
-    let csv = env.write("auth.csv", &contacts(5));
+    let csv = env.write("auth.csv", contacts(5));
     let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     let run = env
@@ -70,7 +68,7 @@ async fn a_401_stops_with_exit_4_and_rows_stay_pending() {
 #[tokio::test(flavor = "multi_thread")]
 async fn client_credentials_are_exchanged_for_a_token() {
     let env = Env::default().await;
-    let csv = env.write("creds.csv", &contacts(3));
+    let csv = env.write("creds.csv", contacts(3));
     let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     let run = env
@@ -86,7 +84,7 @@ async fn client_credentials_are_exchanged_for_a_token() {
     assert_eq!(env.sandbox.stats().total_calls, 3);
     assert!(!run.stderr.contains("sandbox-secret"));
 
-    let bad = env.write("creds2.csv", &contacts(1));
+    let bad = env.write("creds2.csv", contacts(1));
     let run = env
         .dialer_with(
             &["run", bad.to_str().unwrap()],
@@ -107,7 +105,7 @@ async fn a_429_pauses_spends_no_attempt_and_every_row_is_placed() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("busy.csv", &contacts(12));
+    let csv = env.write("busy.csv", contacts(12));
     let mut args = vec![
         "run",
         csv.to_str().unwrap(),
@@ -140,7 +138,7 @@ async fn a_503_is_retried_then_succeeds_or_fails_after_max_attempts() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("flaky.csv", &contacts(3));
+    let csv = env.write("flaky.csv", contacts(3));
     let mut args = vec!["run", csv.to_str().unwrap(), "--max-attempts", "3"];
     args.extend(fast());
     env.dialer(&args).await.expect_code(0);
@@ -155,7 +153,7 @@ async fn a_503_is_retried_then_succeeds_or_fails_after_max_attempts() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("down.csv", &contacts(2));
+    let csv = env.write("down.csv", contacts(2));
     let mut args = vec!["run", csv.to_str().unwrap(), "--max-attempts", "2"];
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
@@ -175,7 +173,7 @@ async fn a_500_after_placing_is_uncertain_placed_once_and_not_retried() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("lost.csv", &contacts(3));
+    let csv = env.write("lost.csv", contacts(3));
     let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
@@ -196,7 +194,7 @@ async fn a_hung_request_times_out_as_uncertain_and_is_not_retried() {
         ..SandboxConfig::default()
     })
     .await;
-    let csv = env.write("hung.csv", &contacts(2));
+    let csv = env.write("hung.csv", contacts(2));
     let run = env
         .dialer(&[
             "run",
@@ -216,5 +214,4 @@ async fn a_hung_request_times_out_as_uncertain_and_is_not_retried() {
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 2);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
-    let _ = Duration::ZERO;
 }

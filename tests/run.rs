@@ -2,10 +2,7 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{Env, contacts, number};
-use dialer::sandbox::SandboxConfig;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sample_places_every_valid_row_exactly_once() {
@@ -156,7 +153,7 @@ async fn no_phone_column_is_a_usage_error_before_any_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn plain_http_to_a_remote_host_is_refused() {
     let env = Env::default().await;
-    let csv = env.write("c.csv", &contacts(1));
+    let csv = env.write("c.csv", contacts(1));
     let run = env
         .dialer(&[
             "run",
@@ -172,7 +169,7 @@ async fn plain_http_to_a_remote_host_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rate_is_never_exceeded_in_any_second() {
     let env = Env::default().await;
-    let csv = env.write("r.csv", &contacts(120));
+    let csv = env.write("r.csv", contacts(120));
     env.dialer(&[
         "run",
         csv.to_str().unwrap(),
@@ -192,7 +189,7 @@ async fn the_rate_is_never_exceeded_in_any_second() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_row_left_in_flight_becomes_uncertain_and_is_not_called() {
     let env = Env::default().await;
-    let csv = env.write("crash.csv", &contacts(3));
+    let csv = env.write("crash.csv", contacts(3));
     let csv = csv.to_str().unwrap();
     env.dialer(&["run", csv, "--rate", "unlimited", "--limit", "1"])
         .await
@@ -217,5 +214,4 @@ async fn a_row_left_in_flight_becomes_uncertain_and_is_not_called() {
     let stats = env.sandbox.stats();
     assert_eq!(stats.calls_per_number.get(&number(1)), None, "never sent");
     assert_eq!(stats.total_calls, 2);
-    let _ = Duration::ZERO;
 }

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::dispatch::Rate;
 use crate::plan::{Field, parse_map_arg, parse_meta_arg};
 use crate::sandbox::SandboxConfig;
+use crate::zone::Window;
 
 pub const DEFAULT_API_URL: &str = "https://api.dev.uselevers.com";
 pub const DEFAULT_LEDGER: &str = "dialer.db";
@@ -137,6 +138,18 @@ pub struct RunArgs {
     /// Force the delimiter instead of sniffing it: , ; | or tab (\t).
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Calling hours in each contact's local time, e.g. 09:00-18:00 (may cross midnight).
+    #[arg(long, value_parser = parse_window)]
+    pub window: Option<Window>,
+    /// IANA zone for contacts with no zone column and a multi-zone country [default: system zone].
+    #[arg(long, value_parser = parse_tz)]
+    pub tz: Option<String>,
+    /// No call starts before this RFC 3339 time (e.g. 2026-11-25T09:00:00+03:00).
+    #[arg(long, value_parser = parse_start_at)]
+    pub start_at: Option<jiff::Timestamp>,
+    /// Read, map, validate, deduplicate and suppress everything; send and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub dial: DialArgs,
 }
@@ -165,6 +178,9 @@ pub struct OverrideArgs {
     pub api_url: Option<String>,
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// Change the calling hours.
+    #[arg(long, value_parser = parse_window)]
+    pub window: Option<Window>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -223,6 +239,20 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))
+}
+
+pub fn parse_window(s: &str) -> Result<Window, String> {
+    s.parse()
+}
+
+pub fn parse_tz(s: &str) -> Result<String, String> {
+    crate::zone::zone(s.trim()).map(|_| s.trim().to_string())
+}
+
+pub fn parse_start_at(s: &str) -> Result<jiff::Timestamp, String> {
+    s.trim().parse().map_err(|e| {
+        format!("{s:?} is not an RFC 3339 time ({e}); write e.g. 2026-11-25T09:00:00+03:00")
+    })
 }
 
 pub fn parse_delimiter(s: &str) -> Result<u8, String> {

@@ -10,6 +10,7 @@ use crate::dispatch::IngestProgress;
 use crate::ledger::{Ledger, LedgerError, NewRow};
 use crate::plan::{Planned, Planner, SkipReason};
 use crate::source::{CsvSource, SourceRecord};
+use crate::zone;
 
 const FIRST_BATCH: usize = 32;
 const MAX_BATCH: usize = 4096;
@@ -28,6 +29,14 @@ pub enum IngestError {
     Source(#[from] crate::source::SourceError),
 }
 
+/// What the ingest thread reads and how it plans it.
+pub struct Input {
+    pub source: CsvSource,
+    pub planner: Planner,
+    /// The zone of rows with no zone column and no single-zone country.
+    pub default_zone: String,
+}
+
 pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
 
 /// Starts reading `source` on its own thread. Records on lines up to `skip_through` are
@@ -35,22 +44,14 @@ pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
 pub fn spawn(
     ledger: Ledger,
     campaign_id: i64,
-    source: CsvSource,
-    planner: Planner,
+    input: Input,
     skip_through: u64,
     progress: watch::Sender<IngestProgress>,
 ) -> IngestHandle {
     thread::Builder::new()
         .name("ingest".into())
         .spawn(move || {
-            let result = ingest(
-                &ledger,
-                campaign_id,
-                source,
-                &planner,
-                skip_through,
-                &progress,
-            );
+            let result = ingest(&ledger, campaign_id, input, skip_through, &progress);
             // Dropping `progress` tells the feed no more rows will come, even on failure.
             drop(progress);
             result
@@ -61,22 +62,25 @@ pub fn spawn(
 fn ingest(
     ledger: &Ledger,
     campaign_id: i64,
-    source: CsvSource,
-    planner: &Planner,
+    input: Input,
     skip_through: u64,
     progress: &watch::Sender<IngestProgress>,
 ) -> Result<IngestSummary, IngestError> {
+    let Input {
+        mut source,
+        planner,
+        default_zone,
+    } = input;
     let mut summary = IngestSummary::default();
     let mut batch = Vec::with_capacity(FIRST_BATCH);
     let mut batch_size = FIRST_BATCH;
     let mut total = skip_through_count(ledger, campaign_id, skip_through)?;
-    let mut source = source;
     for record in source.by_ref() {
         if record.line() <= skip_through {
             continue;
         }
         summary.records += 1;
-        batch.push(to_row(planner, record));
+        batch.push(to_row(&planner, record, &default_zone));
         if batch.len() >= batch_size {
             total += flush(ledger, campaign_id, &mut batch, progress, total)?;
             batch_size = (batch_size * 4).min(MAX_BATCH);
@@ -123,7 +127,7 @@ fn flush(
 }
 
 /// One source record as a ledger row: planned, or kept raw when malformed.
-pub fn to_row(planner: &Planner, record: SourceRecord) -> NewRow {
+pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> NewRow {
     match record {
         SourceRecord::Malformed { line, raw, reason } => NewRow {
             line,
@@ -135,17 +139,24 @@ pub fn to_row(planner: &Planner, record: SourceRecord) -> NewRow {
             raw: Some(raw),
         },
         SourceRecord::Row { line, fields } => match planner.plan(line, &fields) {
-            Planned::Call(call) => NewRow {
-                line,
-                request: Some(
-                    serde_json::to_string(&call.request).expect("a request always serialises"),
-                ),
-                e164: Some(call.e164),
-                timezone: call.timezone,
-                zone_source: None,
-                skip: None,
-                raw: None,
-            },
+            Planned::Call(call) => {
+                let (zone, why) = zone::resolve(
+                    call.timezone.as_deref(),
+                    call.country.as_deref(),
+                    default_zone,
+                );
+                NewRow {
+                    line,
+                    request: Some(
+                        serde_json::to_string(&call.request).expect("a request always serialises"),
+                    ),
+                    e164: Some(call.e164),
+                    timezone: Some(zone),
+                    zone_source: Some(why.as_str()),
+                    skip: None,
+                    raw: None,
+                }
+            }
             // A skipped row keeps its cells, so nothing the user gave is lost.
             Planned::Skip {
                 reason,

@@ -2,6 +2,7 @@
 //! the ledger, runs the ingest thread and the dispatcher side by side, and returns what
 //! happened. `cmd::run` is a thin shell around [`run`].
 
+mod dry_run;
 mod ingest;
 mod resume;
 mod settings;
@@ -20,6 +21,7 @@ use crate::ledger::{Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampai
 use crate::plan::{PlanError, Planner};
 use crate::source::{CsvSource, SourceError};
 
+pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
 pub use resume::{resume, retry};
 pub use settings::Settings;
@@ -87,13 +89,7 @@ pub async fn run(
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
 ) -> Result<RunOutcome, CampaignError> {
-    let name = match &args.campaign {
-        Some(n) => n.trim().to_string(),
-        None => file_stem(&args.csv),
-    };
-    if name.is_empty() {
-        return Err(CampaignError::EmptyName);
-    }
+    let name = campaign_name(args)?;
     let settings = Settings::from_run(args);
     let creds = Credentials::resolve(args.dial.token_file.as_deref(), env)?;
     let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
@@ -122,7 +118,7 @@ pub async fn run(
         source: (!campaign.ingested).then_some((source, planner)),
         campaign,
         client,
-        cfg: settings.dispatch_config(args.dial.limit),
+        cfg: settings.dispatch_config(args.dial.limit)?,
         requeue: Vec::new(),
     };
     dial(job, interrupt).await
@@ -186,11 +182,15 @@ async fn dial_leased(
     let ingest = match source {
         Some((source, planner)) if !campaign.ingested => {
             let skip = ledger.max_line(campaign.id)?;
+            let default_zone = cfg.default_zone.iana_name().unwrap_or("UTC").to_string();
             Some(ingest::spawn(
                 ledger.clone(),
                 campaign.id,
-                source,
-                planner,
+                ingest::Input {
+                    source,
+                    planner,
+                    default_zone,
+                },
                 skip,
                 progress_tx,
             ))
@@ -241,6 +241,18 @@ fn spawn_heartbeat(ledger: Ledger, campaign_id: i64, token: String) -> tokio::ta
             }
         }
     })
+}
+
+/// `--campaign`, or the CSV's file stem.
+pub fn campaign_name(args: &RunArgs) -> Result<String, CampaignError> {
+    let name = match &args.campaign {
+        Some(n) => n.trim().to_string(),
+        None => file_stem(&args.csv),
+    };
+    if name.is_empty() {
+        return Err(CampaignError::EmptyName);
+    }
+    Ok(name)
 }
 
 fn file_stem(path: &Path) -> String {

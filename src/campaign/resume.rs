@@ -72,7 +72,7 @@ fn prepare(
         reopen_csv(&campaign, &settings)
     };
     Ok(Job {
-        cfg: settings.dispatch_config(overrides.limit),
+        cfg: settings.dispatch_config(overrides.limit)?,
         ledger,
         campaign,
         client,

@@ -15,6 +15,7 @@ use crate::plan::{
 use crate::source::SourceOptions;
 
 use super::CampaignError;
+use crate::zone::{self, Window};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -35,6 +36,15 @@ pub struct Settings {
     pub max_attempts: u32,
     pub retry_uncertain: bool,
     pub timeout_ms: u64,
+    /// `--tz`: the zone of rows with neither a zone column nor a single-zone country.
+    #[serde(default)]
+    pub tz: Option<String>,
+    /// `--window HH:MM-HH:MM`.
+    #[serde(default)]
+    pub window: Option<String>,
+    /// `--start-at`, RFC 3339.
+    #[serde(default)]
+    pub start_at: Option<String>,
 }
 
 impl Settings {
@@ -61,6 +71,9 @@ impl Settings {
             max_attempts: d.max_attempts,
             retry_uncertain: d.retry_uncertain,
             timeout_ms: d.timeout.as_millis() as u64,
+            tz: args.tz.clone(),
+            window: args.window.map(|w| w.to_string()),
+            start_at: args.start_at.map(|t| t.to_string()),
         }
     }
 
@@ -124,8 +137,26 @@ impl Settings {
         Ok(Planner::new(mapping, opts, suppress)?)
     }
 
-    pub fn dispatch_config(&self, limit: Option<u64>) -> DispatchConfig {
-        DispatchConfig {
+    /// The zone of rows that have no zone of their own: `--tz`, else the system's.
+    pub fn default_zone(&self) -> String {
+        self.tz.clone().unwrap_or_else(zone::system_zone)
+    }
+
+    pub fn dispatch_config(&self, limit: Option<u64>) -> Result<DispatchConfig, CampaignError> {
+        let window = self
+            .window
+            .as_deref()
+            .map(str::parse::<Window>)
+            .transpose()
+            .map_err(CampaignError::Usage)?;
+        let start_at = self
+            .start_at
+            .as_deref()
+            .map(|t| t.parse::<jiff::Timestamp>())
+            .transpose()
+            .map_err(|e| CampaignError::Usage(format!("--start-at: {e}")))?;
+        let default_zone = zone::zone(&self.default_zone()).map_err(CampaignError::Usage)?;
+        Ok(DispatchConfig {
             concurrency: self.concurrency.max(1) as usize,
             rate: self.rate.parse().unwrap_or(Rate::Per {
                 count: 1.0,
@@ -139,7 +170,10 @@ impl Settings {
             },
             limit,
             breaker_threshold: BREAKER_THRESHOLD,
-        }
+            window,
+            start_at,
+            default_zone,
+        })
     }
 }
 
@@ -166,6 +200,9 @@ impl crate::cli::OverrideArgs {
         }
         if let Some(u) = &self.api_url {
             s.api_url = u.clone();
+        }
+        if let Some(w) = self.window {
+            s.window = Some(w.to_string());
         }
     }
 }

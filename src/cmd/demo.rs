@@ -63,6 +63,10 @@ pub async fn run(
         suppress: vec![dnc],
         encoding: None,
         delimiter: None,
+        window: None,
+        tz: None,
+        start_at: None,
+        dry_run: false,
         dial: DialArgs {
             rate: args.rate,
             burst: NonZeroU32::new(1).expect("one"),

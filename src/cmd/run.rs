@@ -17,6 +17,13 @@ pub async fn run(
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
 ) -> Result<i32, CmdError> {
+    if args.dry_run {
+        let name = campaign::campaign_name(args)?;
+        let settings = campaign::Settings::from_run(args);
+        let report = campaign::dry_run(&args.csv, &name, &settings, jiff::Timestamp::now())?;
+        print!("{}", report.render());
+        return Ok(exit::OK);
+    }
     let outcome = campaign::run(ledger_path, args, env, interrupt).await?;
     let ledger = Ledger::open(ledger_path)?;
     finish(&ledger, &outcome)

@@ -1,17 +1,21 @@
 //! The order rows are dialed in: rows given back by a 429 first, then `retry_wait` rows
-//! whose time has come, then `pending` rows in line order read page by page (memory stays
-//! flat). It knows when the campaign is exhausted: ingest finished, nobody in flight and
-//! neither a pending nor a waiting row left in the ledger.
+//! whose time has come, then `pending` rows in line order, read page by page (memory stays
+//! flat). Rows whose calling window is closed are passed over and looked at again on the
+//! next pass. The feed knows when the campaign is exhausted: ingest finished, nobody in
+//! flight, and a whole pass from the top found nothing to dial and nothing to wait for.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::IngestProgress;
 use crate::ledger::{DialRow, Ledger, LedgerError, now_ms};
+use crate::zone::Window;
 
 const PAGE: u32 = 512;
 
@@ -46,22 +50,73 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The calling window and the zones rows are read in.
+pub(super) struct Hours {
+    pub window: Window,
+    /// Used for rows with no zone of their own (old ledgers).
+    pub default_zone: TimeZone,
+    zones: HashMap<String, TimeZone>,
+}
+
+impl Hours {
+    pub fn new(window: Window, default_zone: TimeZone) -> Hours {
+        Hours {
+            window,
+            default_zone,
+            zones: HashMap::new(),
+        }
+    }
+
+    /// When the row may be called: `now` if its window is open, else the next opening.
+    fn next_open(&mut self, row: &DialRow, now: Timestamp) -> Timestamp {
+        let tz = match row.timezone.as_deref() {
+            Some(name) => self
+                .zones
+                .entry(name.to_string())
+                .or_insert_with(|| {
+                    TimeZone::get(name).unwrap_or_else(|_| self.default_zone.clone())
+                })
+                .clone(),
+            None => self.default_zone.clone(),
+        };
+        self.window.next_open(now, &tz)
+    }
+}
+
 pub(super) struct Feed {
     ledger: Ledger,
     campaign_id: i64,
     cursor: u64,
     page: VecDeque<DialRow>,
     ingest: watch::Receiver<IngestProgress>,
+    hours: Option<Hours>,
+    /// Whether the current pass over pending rows started at the top and handed out a row.
+    pass_from_top: bool,
+    pass_yielded: bool,
+    /// The earliest opening among rows passed over for their window in this pass.
+    deferred_until: Option<Timestamp>,
+    /// The opening last announced, so the wait is said once, not every second.
+    announced: Option<Timestamp>,
 }
 
 impl Feed {
-    pub fn new(ledger: Ledger, campaign_id: i64, ingest: watch::Receiver<IngestProgress>) -> Feed {
+    pub fn new(
+        ledger: Ledger,
+        campaign_id: i64,
+        ingest: watch::Receiver<IngestProgress>,
+        hours: Option<Hours>,
+    ) -> Feed {
         Feed {
             ledger,
             campaign_id,
             cursor: 0,
             page: VecDeque::new(),
             ingest,
+            hours,
+            pass_from_top: true,
+            pass_yielded: false,
+            deferred_until: None,
+            announced: None,
         }
     }
 
@@ -78,6 +133,7 @@ impl Feed {
             let requeued = lock(&queue.requeue).pop_front();
             if let Some(row) = requeued.or_else(|| self.page.pop_front()) {
                 if queue.claim(&row) {
+                    self.pass_yielded = true;
                     return Ok(Some(row));
                 }
                 continue;
@@ -101,18 +157,23 @@ impl Feed {
             // A closed channel means the ingest thread is gone: nothing more will arrive.
             let ingest_done =
                 self.ingest.borrow_and_update().done || self.ingest.has_changed().is_err();
-            let next_retry = self.ledger.next_retry_at(self.campaign_id).await?;
-            if ingest_done && queue.in_flight() == 0 {
-                // A last sweep from the top catches rows put back below the cursor.
-                let sweep = self.ledger.pending_after(self.campaign_id, 0, PAGE).await?;
-                if self.refill(sweep, queue) {
-                    continue;
-                }
-                if next_retry.is_none() {
-                    return Ok(None);
-                }
+            let quiet = ingest_done && queue.in_flight() == 0;
+            if ingest_done && (!self.pass_from_top || self.pass_yielded) {
+                // Start a new pass from the top: rows put back below the cursor, or whose
+                // window has opened since, are found there.
+                self.new_pass();
+                continue;
             }
-            let wait = next_retry
+            let next_retry = self.ledger.next_retry_at(self.campaign_id).await?;
+            let deferred = self.deferred_until.map(|t| t.as_millisecond());
+            let wake_at = [next_retry, deferred].into_iter().flatten().min();
+            if quiet && wake_at.is_none() {
+                return Ok(None);
+            }
+            if quiet && let Some(t) = self.deferred_until {
+                self.announce_wait(t, next_retry);
+            }
+            let wait = wake_at
                 .map(|t| Duration::from_millis((t - now_ms()).clamp(0, 1000) as u64))
                 .unwrap_or(Duration::from_secs(1));
             tokio::select! {
@@ -121,14 +182,54 @@ impl Feed {
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.cancelled() => return Ok(None),
             }
+            if ingest_done {
+                self.new_pass();
+            }
         }
     }
 
+    fn new_pass(&mut self) {
+        self.cursor = 0;
+        self.pass_from_top = true;
+        self.pass_yielded = false;
+        self.deferred_until = None;
+    }
+
+    fn announce_wait(&mut self, opens: Timestamp, next_retry: Option<i64>) {
+        if next_retry.is_some_and(|r| r <= opens.as_millisecond()) || self.announced == Some(opens)
+        {
+            return;
+        }
+        self.announced = Some(opens);
+        let window = self
+            .hours
+            .as_ref()
+            .map(|h| h.window.to_string())
+            .unwrap_or_default();
+        tracing::info!(
+            "outside the calling window ({window}) for every contact left; waiting until {opens} \
+             (UTC), when the first window opens"
+        );
+    }
+
+    /// Adds the rows not claimed and inside their window to the page; `true` if any was.
     fn refill(&mut self, rows: Vec<DialRow>, queue: &Queue) -> bool {
-        let claimed = lock(&queue.claimed);
+        let now = Timestamp::now();
         let before = self.page.len();
-        self.page
-            .extend(rows.into_iter().filter(|r| !claimed.contains(&r.id)));
+        let claimed = lock(&queue.claimed);
+        for row in rows {
+            if claimed.contains(&row.id) {
+                continue;
+            }
+            if let Some(hours) = self.hours.as_mut() {
+                let opens = hours.next_open(&row, now);
+                if opens > now {
+                    self.deferred_until = Some(self.deferred_until.map_or(opens, |d| d.min(opens)));
+                    continue;
+                }
+            }
+            self.page.push_back(row);
+        }
         self.page.len() > before
     }
 }

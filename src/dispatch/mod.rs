@@ -37,6 +37,12 @@ pub struct DispatchConfig {
     /// Most calls started by this invocation.
     pub limit: Option<u64>,
     pub breaker_threshold: u32,
+    /// Calling hours, read in each row's zone.
+    pub window: Option<crate::zone::Window>,
+    /// No call starts before this instant.
+    pub start_at: Option<jiff::Timestamp>,
+    /// The zone of rows that have none recorded.
+    pub default_zone: jiff::tz::TimeZone,
 }
 
 /// Why dispatching stopped.

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::feed::{Feed, Queue, lock};
+use super::feed::{Feed, Hours, Queue, lock};
 use super::{Caller, DispatchConfig, DispatchReport, IngestProgress, Stop};
 use crate::api::Outcome;
 use crate::ledger::{AttemptRecord, DialRow, Ledger, now_ms};
@@ -80,10 +80,13 @@ pub async fn dispatch<C: Caller>(
         consecutive_429: AtomicU32::new(0),
         consecutive_failures: AtomicU32::new(0),
     });
-    let mut feed = Feed::new(ledger, campaign_id, ingest);
+    let hours = cfg.window.map(|w| Hours::new(w, cfg.default_zone.clone()));
+    let mut feed = Feed::new(ledger, campaign_id, ingest, hours);
     let mut workers = JoinSet::new();
     let mut started: u64 = 0;
     let stop = &ctx.halt;
+    // Interrupted while holding: `halt` is cancelled, so the feed hands out nothing.
+    hold_until_start(&ctx, cfg.start_at).await;
     loop {
         if cfg.limit.is_some_and(|l| started >= l) {
             ctx.halt_with(Stop::Limit);
@@ -124,6 +127,21 @@ pub async fn dispatch<C: Caller>(
     DispatchReport {
         requests: started,
         stop,
+    }
+}
+
+/// `--start-at`: no call starts before then.
+async fn hold_until_start<C>(ctx: &Ctx<C>, start_at: Option<jiff::Timestamp>) {
+    let Some(at) = start_at else {
+        return;
+    };
+    let wait = at.as_millisecond() - now_ms();
+    if wait > 0 {
+        tracing::info!("holding the campaign until {at} (--start-at)");
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            _ = ctx.halt.cancelled() => {}
+        }
     }
 }
 

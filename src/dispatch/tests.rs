@@ -47,6 +47,9 @@ fn cfg() -> DispatchConfig {
         },
         limit: None,
         breaker_threshold: BREAKER_THRESHOLD,
+        window: None,
+        start_at: None,
+        default_zone: jiff::tz::TimeZone::UTC,
     }
 }
 

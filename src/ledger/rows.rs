@@ -36,6 +36,8 @@ pub struct DialRow {
     pub id: i64,
     pub line: u64,
     pub request: String,
+    /// The IANA zone the row is dialed in (its calling window is read there).
+    pub timezone: Option<String>,
 }
 
 /// A committed `in_flight` mark: the attempt number and the attempt's history record.
@@ -248,7 +250,7 @@ impl Ledger {
     ) -> Result<Vec<DialRow>, LedgerError> {
         self.read(move |c| {
             let mut st = c.prepare_cached(
-                "SELECT id, line, request FROM rows
+                "SELECT id, line, request, timezone FROM rows
                  WHERE campaign_id = ?1 AND state = 'pending' AND line > ?2
                  ORDER BY line LIMIT ?3",
             )?;
@@ -267,7 +269,7 @@ impl Ledger {
     ) -> Result<Vec<DialRow>, LedgerError> {
         self.read(move |c| {
             let mut st = c.prepare_cached(
-                "SELECT id, line, request FROM rows
+                "SELECT id, line, request, timezone FROM rows
                  WHERE campaign_id = ?1 AND state = 'retry_wait' AND next_attempt_at <= ?2
                  ORDER BY next_attempt_at LIMIT ?3",
             )?;
@@ -398,6 +400,7 @@ fn dial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DialRow> {
         id: r.get(0)?,
         line: r.get::<_, i64>(1)? as u64,
         request: r.get(2)?,
+        timezone: r.get(3)?,
     })
 }
 

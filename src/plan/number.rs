@@ -25,6 +25,15 @@ const MAX_CELL_BYTES: usize = 64;
 /// The E.164 form (`+966501234567`) of `raw`, read with `region` when it has no `+country`
 /// (an international prefix such as `00` or `011` is read by that region's rules).
 pub fn normalize_number(raw: &str, region: Option<Id>) -> Result<String, NumberError> {
+    normalize_with_country(raw, region).map(|(e164, _)| e164)
+}
+
+/// [`normalize_number`], plus the ISO region the number belongs to (e.g. `SA`; for shared
+/// country codes such as +1, the region its digits say), for time-zone resolution.
+pub fn normalize_with_country(
+    raw: &str,
+    region: Option<Id>,
+) -> Result<(String, Option<Id>), NumberError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(NumberError::Missing);
@@ -46,7 +55,10 @@ pub fn normalize_number(raw: &str, region: Option<Id>) -> Result<String, NumberE
     match parsed {
         // Written by hand: the crate's formatter looks up the national format patterns even
         // for E.164, and those regexes evict the validation ones from its 100-entry cache.
-        Ok(Ok((number, true))) => Ok(format!("+{}{}", number.code().value(), number.national())),
+        Ok(Ok((number, true))) => Ok((
+            format!("+{}{}", number.code().value(), number.national()),
+            number.country().id(),
+        )),
         _ if no_country => Err(NumberError::Invalid(
             "it has no +country code; write it with one or pass --default-region".to_owned(),
         )),

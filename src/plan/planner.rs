@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use phonenumber::country::Id;
 
 use super::mapping::Mapping;
-use super::number::{NumberError, normalize_number};
+use super::number::{NumberError, normalize_with_country};
 use super::suppress::SuppressList;
 use super::{Field, PlanError, SkipReason};
 use crate::api::CallRequest;
@@ -27,6 +27,9 @@ pub struct PlanOptions {
 
 /// What to do with one row.
 #[derive(Debug, Clone, PartialEq)]
+// Nearly every row is a call: boxing it would cost an allocation per row to save space
+// on the rare skip.
+#[allow(clippy::large_enum_variant)]
 pub enum Planned {
     Call(PlannedCall),
     /// `detail` is one human sentence; `e164` is the number when it was readable.
@@ -43,11 +46,15 @@ pub struct PlannedCall {
     pub request: CallRequest,
     /// The row's `timezone` cell as a canonical IANA name, when it has one.
     pub timezone: Option<String>,
+    /// The ISO region of the number (`SA`, `US`...), when libphonenumber can tell.
+    pub country: Option<String>,
 }
 
 /// Turns records into [`Planned`]; built once per run, shared by reference (Send + Sync).
 #[derive(Debug)]
 pub struct Planner {
+    /// Kept for messages and `--dry-run`'s list of columns.
+    mapping: Mapping,
     columns: Columns,
     /// `--meta` entries, cloned into each request before the row's own metadata.
     base_meta: BTreeMap<String, String>,
@@ -118,10 +125,20 @@ impl Planner {
         let base_meta = opts.meta.iter().cloned().collect();
         Ok(Planner {
             columns: Columns::new(&mapping),
+            mapping,
             base_meta,
             opts,
             suppress,
         })
+    }
+
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// How many numbers the do-not-call lists hold.
+    pub fn suppressed_numbers(&self) -> usize {
+        self.suppress.len()
     }
 
     /// Plans the record that starts on physical `line`; `fields` are its cells in header
@@ -133,8 +150,8 @@ impl Planner {
         let opt_cell = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
 
         let raw_number = cell(c.number.0);
-        let e164 = match normalize_number(raw_number, self.opts.default_region) {
-            Ok(e164) => e164,
+        let (e164, country) = match normalize_with_country(raw_number, self.opts.default_region) {
+            Ok(found) => found,
             Err(NumberError::Missing) => {
                 return skip(
                     SkipReason::MissingNumber,
@@ -245,6 +262,7 @@ impl Planner {
             e164,
             request,
             timezone,
+            country: country.map(|id| id.as_ref().to_owned()),
         })
     }
 }

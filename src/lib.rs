@@ -23,6 +23,7 @@ pub mod cmd;
 pub mod dispatch;
 pub mod ledger;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod sandbox;
 pub mod source;

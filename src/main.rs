@@ -1,6 +1,8 @@
 //! The `dialer` binary: parse the command line, start logging and the runtime, run one
 //! subcommand, and turn its result into SPEC.md's exit code with one clear sentence.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::{EnvFilter, fmt};
 
@@ -34,21 +36,21 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
     match &cli.command {
         Command::Run(args) => {
             let interrupt = cmd::interrupt_on_signals();
-            cmd::run::run(&cli.ledger_path(), args, env, interrupt).await
+            cmd::run::run(&cli.ledger_path(), args, env, interrupt, !cli.no_progress).await
         }
         Command::Resume(args) => {
             let interrupt = cmd::interrupt_on_signals();
-            cmd::resume::resume(&cli.ledger_path(), args, env, interrupt).await
+            cmd::resume::resume(&cli.ledger_path(), args, env, interrupt, !cli.no_progress).await
         }
         Command::Retry(args) => {
             let interrupt = cmd::interrupt_on_signals();
-            cmd::resume::retry(&cli.ledger_path(), args, env, interrupt).await
+            cmd::resume::retry(&cli.ledger_path(), args, env, interrupt, !cli.no_progress).await
         }
         Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Demo(args) => {
             let interrupt = cmd::interrupt_on_signals();
-            cmd::demo::run(cli.ledger.clone(), args, interrupt).await
+            cmd::demo::run(cli.ledger.clone(), args, interrupt, !cli.no_progress).await
         }
     }
 }
@@ -64,7 +66,10 @@ fn init_logging(cli: &Cli) {
     // RUST_LOG wins when set; otherwise -v/-q pick the level for our crate only.
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,dialer={level}")));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_target(false).init(),

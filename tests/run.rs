@@ -47,7 +47,19 @@ async fn the_sample_places_every_valid_row_exactly_once() {
         json["counts"]["states"]["succeeded"],
         counts.state("succeeded")
     );
+    // Piped, not a terminal: a progress log line (at least the closing one) and the table.
     assert!(run.stdout.contains("succeeded"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("latency p50 / p95 / p99"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("progress: 50/50 rows done"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\u{1b}'), "no colour codes in a pipe");
     for row in env.rows("contacts") {
         if row.state == "skipped" {
             assert!(row.reason.is_some() && row.detail.is_some(), "{row:?}");

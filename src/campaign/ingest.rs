@@ -2,6 +2,7 @@
 //! publishing how far it got so dispatch can start on the first batch. Batches start small
 //! (the first call leaves early) and grow (large files commit in few transactions).
 
+use std::sync::Arc;
 use std::thread;
 
 use tokio::sync::watch;
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 use crate::dispatch::IngestProgress;
 use crate::ledger::{Ledger, LedgerError, NewRow};
 use crate::plan::{Planned, Planner, SkipReason};
+use crate::progress::Tally;
 use crate::source::{CsvSource, SourceRecord};
 use crate::zone;
 
@@ -35,6 +37,8 @@ pub struct Input {
     pub planner: Planner,
     /// The zone of rows with no zone column and no single-zone country.
     pub default_zone: String,
+    /// Skipped rows are counted here for the progress display.
+    pub tally: Arc<Tally>,
 }
 
 pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
@@ -70,6 +74,7 @@ fn ingest(
         mut source,
         planner,
         default_zone,
+        tally,
     } = input;
     let mut summary = IngestSummary::default();
     let mut batch = Vec::with_capacity(FIRST_BATCH);
@@ -82,11 +87,11 @@ fn ingest(
         summary.records += 1;
         batch.push(to_row(&planner, record, &default_zone));
         if batch.len() >= batch_size {
-            total += flush(ledger, campaign_id, &mut batch, progress, total)?;
+            total += flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
             batch_size = (batch_size * 4).min(MAX_BATCH);
         }
     }
-    total += flush(ledger, campaign_id, &mut batch, progress, total)?;
+    total += flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
     if let Some(e) = source.take_error() {
         // The file broke mid-way: keep what was read and leave the campaign un-ingested,
         // so running the same command again reads on from the last stored line.
@@ -113,12 +118,14 @@ fn flush(
     batch: &mut Vec<NewRow>,
     progress: &watch::Sender<IngestProgress>,
     before: u64,
+    tally: &Tally,
 ) -> Result<u64, LedgerError> {
     if batch.is_empty() {
         return Ok(0);
     }
     let n = batch.len() as u64;
-    ledger.insert_rows_blocking(campaign_id, std::mem::take(batch))?;
+    let inserted = ledger.insert_rows_blocking(campaign_id, std::mem::take(batch))?;
+    Tally::add(&tally.skipped, inserted.skipped);
     progress.send_replace(IngestProgress {
         rows: before + n,
         done: false,

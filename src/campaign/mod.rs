@@ -19,7 +19,8 @@ use crate::cli::RunArgs;
 use crate::dispatch::{self, DispatchConfig, DispatchReport, IngestProgress};
 use crate::ledger::{Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampaign};
 use crate::plan::{PlanError, Planner};
-use crate::source::{CsvSource, SourceError};
+use crate::progress::{self, Tally};
+use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
@@ -79,6 +80,10 @@ pub struct Job {
     pub source: Option<(CsvSource, Planner)>,
     /// Row states to put back in the queue once the lease is held (`retry`).
     pub requeue: Vec<String>,
+    /// The CSV to count records in, beside dialing, for the progress total.
+    pub count_from: Option<(PathBuf, SourceOptions)>,
+    /// A progress bar on a terminal (`--no-progress` turns it into log lines).
+    pub progress_bar: bool,
 }
 
 /// Prepares the campaign described by `args` (creating it, or continuing it when the
@@ -88,6 +93,7 @@ pub async fn run(
     args: &RunArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
     let name = campaign_name(args)?;
     let settings = Settings::from_run(args);
@@ -120,6 +126,8 @@ pub async fn run(
         client,
         cfg: settings.dispatch_config(args.dial.limit)?,
         requeue: Vec::new(),
+        count_from: Some((args.csv.clone(), settings.source_options())),
+        progress_bar,
     };
     dial(job, interrupt).await
 }
@@ -128,6 +136,22 @@ pub async fn run(
 /// `in_flight` into `uncertain`, ingests whatever CSV is left beside dialing, and records
 /// the end. The lease is released on every path out.
 pub async fn dial(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, CampaignError> {
+    let (ledger, id) = (job.ledger.clone(), job.campaign.id);
+    let token = format!("{}-{}", std::process::id(), rand::random::<u64>());
+    if let Err(holder) = ledger.acquire_lease(id, token.clone()).await? {
+        return Err(CampaignError::Locked {
+            name: job.campaign.name,
+            holder: holder.to_string(),
+        });
+    }
+    let heartbeat = spawn_heartbeat(ledger.clone(), id, token.clone());
+    let result = dial_leased(job, interrupt).await;
+    heartbeat.abort();
+    let _ = ledger.release_lease(id, token).await;
+    result
+}
+
+async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, CampaignError> {
     let Job {
         ledger,
         campaign,
@@ -135,30 +159,10 @@ pub async fn dial(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, 
         cfg,
         source,
         requeue,
+        count_from,
+        progress_bar,
     } = job;
-    let token = format!("{}-{}", std::process::id(), rand::random::<u64>());
-    if let Err(holder) = ledger.acquire_lease(campaign.id, token.clone()).await? {
-        return Err(CampaignError::Locked {
-            name: campaign.name,
-            holder: holder.to_string(),
-        });
-    }
-    let heartbeat = spawn_heartbeat(ledger.clone(), campaign.id, token.clone());
-    let result = dial_leased(&ledger, &campaign, client, cfg, source, requeue, interrupt).await;
-    heartbeat.abort();
-    let _ = ledger.release_lease(campaign.id, token).await;
-    result
-}
-
-async fn dial_leased(
-    ledger: &Ledger,
-    campaign: &Campaign,
-    client: LeversClient,
-    cfg: DispatchConfig,
-    source: Option<(CsvSource, Planner)>,
-    requeue: Vec<String>,
-    interrupt: CancellationToken,
-) -> Result<RunOutcome, CampaignError> {
+    let (ledger, campaign) = (&ledger, &campaign);
     client.authenticate().await?;
     let recovered = ledger.recover_in_flight(campaign.id).await?;
     if recovered > 0 {
@@ -175,6 +179,23 @@ async fn dial_leased(
     };
     ledger.mark_started(campaign.id).await?;
 
+    let tally = Arc::new(Tally::from_counts(&ledger.counts(campaign.id)?));
+    if let Some((path, opts)) = count_from.filter(|_| !campaign.ingested) {
+        // The total is for the display only: count beside dialing, never before it.
+        tally.total.store(0, std::sync::atomic::Ordering::Relaxed);
+        let t = tally.clone();
+        std::thread::spawn(move || {
+            if let Ok(n) = count_records(&path, &opts) {
+                t.total.store(n, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    let show_stop = CancellationToken::new();
+    let shown = tokio::spawn(progress::show(
+        tally.clone(),
+        progress_bar,
+        show_stop.clone(),
+    ));
     let (progress_tx, progress_rx) = watch::channel(IngestProgress {
         rows: campaign.total_rows.unwrap_or(0) as u64,
         done: campaign.ingested,
@@ -190,6 +211,7 @@ async fn dial_leased(
                     source,
                     planner,
                     default_zone,
+                    tally: tally.clone(),
                 },
                 skip,
                 progress_tx,
@@ -209,8 +231,11 @@ async fn dial_leased(
         cfg,
         progress_rx,
         interrupt,
+        tally,
     )
     .await;
+    show_stop.cancel();
+    let _ = shown.await;
 
     let ingest_error = match ingest {
         Some(handle) => match tokio::task::spawn_blocking(move || handle.join()).await {

@@ -19,12 +19,14 @@ pub async fn resume(
     overrides: &OverrideArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
     let campaign = match name {
         Some(n) => ledger.campaign(n)?,
         None => only_unfinished(&ledger)?,
     };
-    let job = prepare(ledger, campaign, overrides, env)?;
+    let mut job = prepare(ledger, campaign, overrides, env)?;
+    job.progress_bar = progress_bar;
     dial(job, interrupt).await
 }
 
@@ -36,6 +38,7 @@ pub async fn retry(
     overrides: &OverrideArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
     if let Some(bad) = states
         .iter()
@@ -49,6 +52,7 @@ pub async fn retry(
     let campaign = ledger.campaign(name)?;
     let mut job = prepare(ledger, campaign, overrides, env)?;
     job.requeue = states.to_vec();
+    job.progress_bar = progress_bar;
     dial(job, interrupt).await
 }
 
@@ -71,6 +75,9 @@ fn prepare(
     } else {
         reopen_csv(&campaign, &settings)
     };
+    let count_from = source
+        .as_ref()
+        .map(|_| (campaign.csv_path.clone().into(), settings.source_options()));
     Ok(Job {
         cfg: settings.dispatch_config(overrides.limit)?,
         ledger,
@@ -78,6 +85,8 @@ fn prepare(
         client,
         source,
         requeue: Vec::new(),
+        count_from,
+        progress_bar: true,
     })
 }
 

@@ -19,6 +19,7 @@ pub async fn run(
     ledger: Option<PathBuf>,
     args: &DemoArgs,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let io = |e: std::io::Error| CmdError::Io(format!("demo: {e}"));
     let config = SandboxConfig {
@@ -81,7 +82,7 @@ pub async fn run(
     };
     let token = config.token.clone();
     let env = move |k: &str| (k == "LEVERS_API_TOKEN").then(|| token.clone());
-    let code = super::run::run(&ledger_path, &run_args, env, interrupt).await?;
+    let code = super::run::run(&ledger_path, &run_args, env, interrupt, progress_bar).await?;
     let stats = sb.stats();
     let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
     println!(

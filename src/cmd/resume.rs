@@ -14,6 +14,7 @@ pub async fn resume(
     args: &ResumeArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let ledger = open_existing(ledger_path)?;
     let outcome = campaign::resume(
@@ -22,6 +23,7 @@ pub async fn resume(
         &args.overrides,
         env,
         interrupt,
+        progress_bar,
     )
     .await?;
     super::run::finish(&ledger, &outcome)
@@ -32,6 +34,7 @@ pub async fn retry(
     args: &RetryArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let ledger = open_existing(ledger_path)?;
     let outcome = campaign::retry(
@@ -41,6 +44,7 @@ pub async fn retry(
         &args.overrides,
         env,
         interrupt,
+        progress_bar,
     )
     .await?;
     eprintln!(

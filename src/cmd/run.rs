@@ -16,6 +16,7 @@ pub async fn run(
     args: &RunArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
+    progress_bar: bool,
 ) -> Result<i32, CmdError> {
     if args.dry_run {
         let name = campaign::campaign_name(args)?;
@@ -24,7 +25,7 @@ pub async fn run(
         print!("{}", report.render());
         return Ok(exit::OK);
     }
-    let outcome = campaign::run(ledger_path, args, env, interrupt).await?;
+    let outcome = campaign::run(ledger_path, args, env, interrupt, progress_bar).await?;
     let ledger = Ledger::open(ledger_path)?;
     finish(&ledger, &outcome)
 }

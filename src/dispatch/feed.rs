@@ -5,7 +5,7 @@
 //! flight, and a whole pass from the top found nothing to dial and nothing to wait for.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::IngestProgress;
 use crate::ledger::{DialRow, Ledger, LedgerError, now_ms};
+use crate::progress::Tally;
 use crate::zone::Window;
 
 const PAGE: u32 = 512;
@@ -97,6 +98,7 @@ pub(super) struct Feed {
     deferred_until: Option<Timestamp>,
     /// The opening last announced, so the wait is said once, not every second.
     announced: Option<Timestamp>,
+    tally: Arc<Tally>,
 }
 
 impl Feed {
@@ -105,6 +107,7 @@ impl Feed {
         campaign_id: i64,
         ingest: watch::Receiver<IngestProgress>,
         hours: Option<Hours>,
+        tally: Arc<Tally>,
     ) -> Feed {
         Feed {
             ledger,
@@ -117,6 +120,7 @@ impl Feed {
             pass_yielded: false,
             deferred_until: None,
             announced: None,
+            tally,
         }
     }
 
@@ -134,6 +138,9 @@ impl Feed {
             if let Some(row) = requeued.or_else(|| self.page.pop_front()) {
                 if queue.claim(&row) {
                     self.pass_yielded = true;
+                    if self.announced.take().is_some() {
+                        self.tally.set_waiting(None);
+                    }
                     return Ok(Some(row));
                 }
                 continue;
@@ -210,6 +217,16 @@ impl Feed {
             "outside the calling window ({window}) for every contact left; waiting until {opens} \
              (UTC), when the first window opens"
         );
+        let local = opens.to_zoned_datetime(
+            self.hours
+                .as_ref()
+                .map(|h| h.default_zone.clone())
+                .unwrap_or(TimeZone::UTC),
+        );
+        self.tally.set_waiting(Some(format!(
+            "waiting for the calling window until {}",
+            local.strftime("%H:%M %Z")
+        )));
     }
 
     /// Adds the rows not claimed and inside their window to the page; `true` if any was.

@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{Feed, Hours, Queue, lock};
 use super::{Caller, DispatchConfig, DispatchReport, IngestProgress, Stop};
 use crate::api::Outcome;
-use crate::ledger::{AttemptRecord, DialRow, Ledger, now_ms};
+use crate::ledger::{AttemptRecord, DialRow, Ledger, Transition, now_ms};
+use crate::progress::Tally;
 
 /// Pause after a 429 without `Retry-After`: doubles per consecutive 429, up to a minute.
 const THROTTLE_BASE: Duration = Duration::from_secs(1);
@@ -42,6 +43,8 @@ struct Ctx<C> {
     consecutive_429: AtomicU32,
     /// Consecutive retryable-or-uncertain outcomes, for the circuit breaker.
     consecutive_failures: AtomicU32,
+    /// Live counts for the progress display.
+    tally: Arc<Tally>,
 }
 
 impl<C> Ctx<C> {
@@ -63,6 +66,7 @@ pub async fn dispatch<C: Caller>(
     cfg: DispatchConfig,
     ingest: watch::Receiver<IngestProgress>,
     interrupt: CancellationToken,
+    tally: Arc<Tally>,
 ) -> DispatchReport {
     let limiter: Option<DefaultDirectRateLimiter> =
         cfg.rate.quota(cfg.burst).map(RateLimiter::direct);
@@ -79,9 +83,10 @@ pub async fn dispatch<C: Caller>(
         pause_until: std::sync::Mutex::new(None),
         consecutive_429: AtomicU32::new(0),
         consecutive_failures: AtomicU32::new(0),
+        tally: tally.clone(),
     });
     let hours = cfg.window.map(|w| Hours::new(w, cfg.default_zone.clone()));
-    let mut feed = Feed::new(ledger, campaign_id, ingest, hours);
+    let mut feed = Feed::new(ledger, campaign_id, ingest, hours, tally);
     let mut workers = JoinSet::new();
     let mut started: u64 = 0;
     let stop = &ctx.halt;
@@ -151,10 +156,14 @@ async fn wait_for_go<C>(ctx: &Ctx<C>, limiter: Option<&DefaultDirectRateLimiter>
         let until = *lock(&ctx.pause_until);
         match until {
             Some(t) if t > Instant::now() => {
+                let secs = t.saturating_duration_since(Instant::now()).as_secs_f64();
+                ctx.tally
+                    .set_waiting(Some(format!("paused by the API (429) for {secs:.0} s")));
                 tokio::select! {
                     _ = tokio::time::sleep_until(t) => {}
                     _ = ctx.halt.cancelled() => return false,
                 }
+                ctx.tally.set_waiting(None);
             }
             _ => break,
         }
@@ -180,6 +189,7 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
         // uncertain; the wait is at most a period or two.
         gate.until_ready().await;
     }
+    Tally::add(&ctx.tally.requests, 1);
     let (outcome, latency) = ctx
         .caller
         .place_call(Bytes::from(row.request.clone()))
@@ -199,6 +209,13 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
     if let Err(e) = ctx.ledger.finish_attempt(row.id, inflight, record).await {
         // The row stays in_flight and becomes uncertain at the next start: the truth.
         return ctx.halt_with(Stop::Ledger(e.to_string()));
+    }
+    let t = &ctx.tally;
+    match transition {
+        Transition::Succeeded { .. } => Tally::add(&t.succeeded, 1),
+        Transition::Failed { .. } => Tally::add(&t.failed, 1),
+        Transition::Uncertain { .. } => Tally::add(&t.uncertain, 1),
+        Transition::RetryWait { .. } | Transition::Requeue { .. } => {}
     }
     if matches!(outcome, Outcome::Throttled { .. }) {
         lock(&ctx.queue.requeue).push_back(row);

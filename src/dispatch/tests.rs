@@ -92,7 +92,17 @@ async fn go(ledger: &Ledger, id: i64, fake: Arc<Fake>, cfg: DispatchConfig) -> D
         rows: 0,
         done: true,
     });
-    dispatch(ledger.clone(), id, fake, cfg, rx, CancellationToken::new()).await
+    let tally = Arc::new(crate::progress::Tally::default());
+    dispatch(
+        ledger.clone(),
+        id,
+        fake,
+        cfg,
+        rx,
+        CancellationToken::new(),
+        tally,
+    )
+    .await
 }
 
 use tokio_util::sync::CancellationToken;

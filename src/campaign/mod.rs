@@ -236,6 +236,13 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
     .await;
     show_stop.cancel();
     let _ = shown.await;
+    let ws = ledger.writer().stats().await;
+    tracing::debug!(
+        "ledger writer: {} commits, {} operations, {:.1} operations per commit",
+        ws.commits,
+        ws.ops,
+        ws.ops as f64 / ws.commits.max(1) as f64
+    );
 
     let ingest_error = match ingest {
         Some(handle) => match tokio::task::spawn_blocking(move || handle.join()).await {

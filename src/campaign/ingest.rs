@@ -193,3 +193,64 @@ fn join_record(fields: &[String]) -> String {
         .trim_end_matches('\n')
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::plan::{Mapping, PlanOptions, SuppressList};
+    use crate::source::SourceOptions;
+
+    fn planner(headers: &[String]) -> Option<Planner> {
+        let mapping = Mapping::from_headers(headers, &[]).ok()?;
+        let opts = PlanOptions {
+            campaign: "p".into(),
+            default_region: None,
+            template: None,
+            no_create: false,
+            update_existing: false,
+            meta: Vec::new(),
+        };
+        Planner::new(mapping, opts, SuppressList::empty()).ok()
+    }
+
+    proptest! {
+        // Any bytes after a phone header: no panic, and every record the source yields
+        // becomes exactly one ledger row that is either dialable (a request) or skipped
+        // with a reason. Nothing the user gave is dropped.
+        #[test]
+        fn every_record_becomes_a_request_or_a_skip(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut bytes = b"phone,name,email\n".to_vec();
+            bytes.extend_from_slice(&body);
+            let Ok(mut source) = CsvSource::from_reader(Box::new(std::io::Cursor::new(bytes)), &SourceOptions::default()) else {
+                return Ok(());
+            };
+            let planner = planner(source.headers()).expect("a phone column");
+            let mut lines = Vec::new();
+            for record in source.by_ref() {
+                let line = record.line();
+                let row = to_row(&planner, record, "UTC");
+                prop_assert_eq!(row.line, line);
+                match (&row.request, &row.skip) {
+                    (Some(body), None) => prop_assert!(serde_json::from_str::<serde_json::Value>(body).is_ok()),
+                    (None, Some((_, detail))) => prop_assert!(!detail.is_empty()),
+                    other => prop_assert!(false, "neither or both: {:?}", other),
+                }
+                if row.skip.is_some() {
+                    prop_assert!(row.raw.is_some(), "a skipped row keeps its cells");
+                }
+                lines.push(line);
+            }
+            prop_assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        }
+
+        #[test]
+        fn arbitrary_phone_cells_never_panic(cell in ".{0,40}") {
+            let planner = planner(&["phone".to_string()]).unwrap();
+            let record = SourceRecord::Row { line: 2, fields: vec![cell] };
+            let row = to_row(&planner, record, "UTC");
+            prop_assert!(row.request.is_some() != row.skip.is_some());
+        }
+    }
+}

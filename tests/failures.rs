@@ -215,3 +215,41 @@ async fn a_hung_request_times_out_as_uncertain_and_is_not_retried() {
     assert_eq!(stats.total_calls, 2);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_token_is_exchanged_again_and_no_row_is_lost() {
+    let env = Env::new(SandboxConfig {
+        token_ttl: std::time::Duration::from_millis(250),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let csv = env.write("ttl.csv", contacts(8));
+    let run = env
+        .dialer_with(
+            &[
+                "run",
+                csv.to_str().unwrap(),
+                "--rate",
+                "8/s",
+                "--concurrency",
+                "2",
+            ],
+            &[
+                ("LEVERS_CLIENT_ID", "sandbox-client"),
+                ("LEVERS_CLIENT_SECRET", "sandbox-secret"),
+            ],
+        )
+        .await;
+    run.expect_code(0);
+    let stats = env.sandbox.stats();
+    assert!(
+        stats.responses.get("401").is_some_and(|&n| n > 0),
+        "{stats:?}"
+    );
+    assert_eq!(stats.total_calls, 8);
+    assert!(
+        env.rows("ttl")
+            .iter()
+            .all(|r| r.state == "succeeded" && r.attempts == 1)
+    );
+}

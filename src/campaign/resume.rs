@@ -114,7 +114,7 @@ fn reopen_csv(
 fn only_unfinished(ledger: &Ledger) -> Result<Campaign, CampaignError> {
     let mut open = Vec::new();
     for c in ledger.list_campaigns()? {
-        if !c.ingested || ledger.counts(c.id)?.open() > 0 {
+        if !c.ingested || ledger.has_open_rows(c.id)? {
             open.push(c);
         }
     }

@@ -57,27 +57,48 @@ impl Ledger {
     pub fn counts(&self, campaign_id: i64) -> Result<Counts, LedgerError> {
         self.read_blocking(|c| {
             let mut counts = Counts::default();
+            // By state alone the rows_state index answers without touching the table; the
+            // reasons are read only for the (few) skipped and failed rows.
             let mut st = c.prepare_cached(
-                "SELECT state, reason, count(*) FROM rows WHERE campaign_id = ?1
+                "SELECT state, count(*) FROM rows WHERE campaign_id = ?1 GROUP BY state",
+            )?;
+            let mut rows = st.query([campaign_id])?;
+            while let Some(r) = rows.next()? {
+                let n = r.get::<_, i64>(1)? as u64;
+                counts.total += n;
+                counts.states.insert(r.get(0)?, n);
+            }
+            let mut st = c.prepare_cached(
+                "SELECT state, reason, count(*) FROM rows
+                 WHERE campaign_id = ?1 AND state IN ('skipped', 'failed')
                  GROUP BY state, reason",
             )?;
             let mut rows = st.query([campaign_id])?;
             while let Some(r) = rows.next()? {
                 let state: String = r.get(0)?;
                 let reason: Option<String> = r.get(1)?;
-                let n = r.get::<_, i64>(2)? as u64;
-                counts.total += n;
-                *counts.states.entry(state.clone()).or_default() += n;
-                let by_reason = match state.as_str() {
-                    "skipped" => &mut counts.skipped,
-                    "failed" => &mut counts.failed,
-                    _ => continue,
+                let by_reason = if state == "skipped" {
+                    &mut counts.skipped
+                } else {
+                    &mut counts.failed
                 };
                 *by_reason
                     .entry(reason.unwrap_or_else(|| "unknown".into()))
-                    .or_default() += n;
+                    .or_default() += r.get::<_, i64>(2)? as u64;
             }
             Ok(counts)
+        })
+    }
+
+    /// Whether any row still needs dialing, without counting them all.
+    pub fn has_open_rows(&self, campaign_id: i64) -> Result<bool, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM rows WHERE campaign_id = ?1
+                               AND state IN ('pending', 'retry_wait', 'in_flight'))",
+                [campaign_id],
+                |r| r.get(0),
+            )
         })
     }
 

@@ -252,7 +252,7 @@ impl Outbox {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
         let url = check_webhook_url(url).map_err(|e| invalid(e.to_string()))?;
         let secret = WebhookSecret::parse(&config.webhook_secret)
-            .map_err(|e| invalid(format!("--webhook-secret: {e}")))?;
+            .map_err(|e| invalid(format!("--webhook-secret is unusable: {e}")))?;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()

@@ -246,6 +246,21 @@ async fn each_placed_call_sends_one_signed_event_with_its_metadata_retrying_refu
 }
 
 #[tokio::test]
+async fn a_bad_secret_stops_the_sandbox_without_echoing_it() {
+    let config = SandboxConfig {
+        webhook_url: Some("http://127.0.0.1:9/hook".into()),
+        webhook_secret: "whsec_%%leaked%%".into(),
+        ..SandboxConfig::default()
+    };
+    let refused = start(config, "127.0.0.1:0".parse().expect("addr")).await;
+    let error = refused.err().expect("refused").to_string();
+    assert!(
+        error.contains("--webhook-secret") && !error.contains("leaked"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn an_event_refused_every_time_is_given_up_and_counted() {
     let capture = Arc::new(Capture {
         refuse: usize::MAX,

@@ -65,6 +65,8 @@ pub enum Command {
     Retry(RetryArgs),
     /// One campaign's counts, or every campaign when none is named.
     Status(StatusArgs),
+    /// Receive Levers `phone_call.ended` webhooks into the ledger.
+    Webhook(WebhookArgs),
     /// A local stand-in for the Levers API (demos and tests).
     Sandbox(SandboxArgs),
     /// Sandbox + a run of samples/contacts.csv, in one process.
@@ -211,6 +213,20 @@ pub struct StatusArgs {
     /// Show one row (by its CSV line) with its attempt history.
     #[arg(long, requires = "campaign")]
     pub row: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Address to listen on; keep it on loopback behind a TLS proxy (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// The URL path Levers posts to.
+    #[arg(long, default_value = crate::webhook::DEFAULT_PATH)]
+    pub path: String,
+    /// Read the endpoint's signing secret (whsec_...) from this file instead of
+    /// LEVERS_WEBHOOK_SECRET.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

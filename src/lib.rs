@@ -13,6 +13,7 @@
 //! - [`api`]: the Levers client, auth and token refresh, request types, failure classes.
 //! - [`ledger`]: every line of SQL: migrations, the group-commit writer, queries.
 //! - [`dispatch`]: the worker pool: limiter, semaphore, retry policy, breaker, shutdown.
+//! - [`webhook`]: the signed `phone_call.ended` receiver; outcomes into the ledger.
 //! - [`sandbox`]: a local stand-in for the Levers API with fault knobs, for demos and tests.
 //! - [`cmd`]: one file per subcommand, thin; [`cli`] holds the flags.
 
@@ -27,4 +28,5 @@ pub mod progress;
 pub mod report;
 pub mod sandbox;
 pub mod source;
+pub mod webhook;
 pub mod zone;

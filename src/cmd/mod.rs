@@ -6,6 +6,7 @@ pub mod resume;
 pub mod run;
 pub mod sandbox;
 pub mod status;
+pub mod webhook;
 
 use std::path::Path;
 

@@ -7,6 +7,7 @@ mod lease;
 mod migrate;
 mod rows;
 mod summary;
+mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use rows::{
     RowRecord, Transition,
 };
 pub use summary::{Counts, LatencyStats};
+pub use webhooks::{EventCounts, NewWebhookEvent, StoredEvent, WebhookEvent};
 pub use writer::{Writer, WriterStats};
 
 /// How long a connection waits for another process's write lock before giving up. The

@@ -6,6 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::webhook::{CallSeconds, DEFAULT_WEBHOOK_SECRET, check_webhook_url};
+
 const DEFAULT_TOKEN: &str = "sandbox-token";
 const DEFAULT_CLIENT_ID: &str = "sandbox-client";
 const DEFAULT_CLIENT_SECRET: &str = "sandbox-secret";
@@ -20,6 +22,14 @@ pub enum ConfigError {
     InvertedLatency(String),
     #[error("ratio `{0}` is not a number between 0 and 1; write e.g. `0.05` for 5 %")]
     BadRatio(String),
+    #[error("call length `{0}` is not MIN:MAX whole seconds; write e.g. `5:60`")]
+    BadCallSeconds(String),
+    #[error("time scale `{0}` is not a number of at least 0; write e.g. `0.001`")]
+    BadTimeScale(String),
+    #[error(
+        "webhook URL `{0}` is not an http(s) URL on this machine; write e.g. `http://127.0.0.1:8787/webhooks/levers`"
+    )]
+    BadWebhookUrl(String),
 }
 
 /// How long the sandbox waits before answering a call request: a fixed delay when
@@ -59,6 +69,17 @@ impl fmt::Display for LatencyRange {
             write!(f, "{min}..{}", humantime::format_duration(self.max))
         }
     }
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, ConfigError> {
+    match text.trim().parse::<f64>() {
+        Ok(scale) if scale.is_finite() && scale >= 0.0 => Ok(scale),
+        _ => Err(ConfigError::BadTimeScale(text.to_owned())),
+    }
+}
+
+fn parse_webhook_url(text: &str) -> Result<String, ConfigError> {
+    check_webhook_url(text).map(|_| text.to_owned())
 }
 
 fn parse_latency(text: &str) -> Result<LatencyRange, ConfigError> {
@@ -113,6 +134,22 @@ pub struct SandboxConfig {
     /// Seed of the random draws behind latency and faults, so a run can be replayed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Post a signed `phone_call.ended` event here after each placed call (loopback only).
+    #[arg(long, value_parser = parse_webhook_url)]
+    pub webhook_url: Option<String>,
+    /// The secret those events are signed with (whsec_...); give `dialer webhook` the same.
+    /// Checked when the sandbox starts, not here: a parse error would echo it.
+    #[arg(long, default_value = DEFAULT_WEBHOOK_SECRET)]
+    pub webhook_secret: String,
+    /// Simulated call length, whole seconds MIN:MAX; the event is sent when the call ends.
+    #[arg(long, default_value = "5:60")]
+    pub call_seconds: CallSeconds,
+    /// Multiplies simulated durations (0.001 makes a 30 s call take 30 ms).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// Share of placed calls that do not get through (deliveryStatus fail) [default: 0.08].
+    #[arg(long, value_parser = parse_ratio)]
+    pub undelivered: Option<f64>,
 }
 
 impl Default for SandboxConfig {
@@ -130,6 +167,11 @@ impl Default for SandboxConfig {
             hang: 0.0,
             known_number: Vec::new(),
             seed: 0,
+            webhook_url: None,
+            webhook_secret: DEFAULT_WEBHOOK_SECRET.to_owned(),
+            call_seconds: CallSeconds::default(),
+            time_scale: 1.0,
+            undelivered: None,
         }
     }
 }
@@ -149,6 +191,11 @@ impl fmt::Debug for SandboxConfig {
             .field("hang", &self.hang)
             .field("known_number", &self.known_number)
             .field("seed", &self.seed)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &"<redacted>")
+            .field("call_seconds", &self.call_seconds)
+            .field("time_scale", &self.time_scale)
+            .field("undelivered", &self.undelivered)
             .finish()
     }
 }
@@ -208,6 +255,33 @@ mod tests {
         assert_eq!(config.hang, 1.0);
         assert_eq!(config.known_number, ["+15550001111", "+15550002222"]);
         assert_eq!(config.seed, 9);
+    }
+
+    #[test]
+    fn webhook_flags_are_read_and_checked() {
+        let config = parse(&[
+            "--webhook-url=http://127.0.0.1:8787/webhooks/levers",
+            "--webhook-secret=whsec_c2VjcmV0LXR3bw==",
+            "--call-seconds=1:3",
+            "--time-scale=0.001",
+            "--undelivered=0.25",
+        ])
+        .expect("valid flags");
+        let url = config.webhook_url.as_deref();
+        assert_eq!(url, Some("http://127.0.0.1:8787/webhooks/levers"));
+        assert_eq!(config.call_seconds, CallSeconds { min: 1, max: 3 });
+        assert_eq!((config.time_scale, config.undelivered), (0.001, Some(0.25)));
+        assert!(!format!("{config:?}").contains("c2VjcmV0LXR3bw"));
+        for bad in [
+            "--webhook-url=http://example.com/hook",
+            "--webhook-url=ftp://127.0.0.1/x",
+            "--call-seconds=9:1",
+            "--call-seconds=5",
+            "--time-scale=-1",
+            "--undelivered=2",
+        ] {
+            assert!(parse(&[bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

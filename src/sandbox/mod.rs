@@ -11,6 +11,7 @@
 //! - `validate`: FastAPI/pydantic-shaped 422s; `tokens`: static and issued bearer tokens.
 //! - `faults`: seeded fault and latency draws; `window`: sliding one-second counts;
 //!   `stats`: what `GET /sandbox/stats` reports.
+//! - `webhook`: the signed `phone_call.ended` event after each placed call.
 
 mod config;
 mod faults;
@@ -19,6 +20,7 @@ mod state;
 mod stats;
 mod tokens;
 mod validate;
+mod webhook;
 mod window;
 
 use std::net::SocketAddr;
@@ -32,6 +34,7 @@ pub use config::{ConfigError, LatencyRange, SandboxConfig, parse_ratio};
 pub use handlers::{AUTH_PATH, CALL_PATH};
 pub use state::KEPT_CALLS;
 pub use stats::Stats;
+pub use webhook::{CallSeconds, DEFAULT_WEBHOOK_SECRET};
 pub use window::max_in_window;
 
 use state::Shared;
@@ -43,6 +46,8 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     /// The server task; `None` once awaited by `shutdown` or `wait`.
     server: Option<JoinHandle<()>>,
+    /// The webhook sender's task, when `webhook_url` is set; awaited after the server.
+    webhooks: Option<JoinHandle<()>>,
 }
 
 /// Binds `listen` (use `127.0.0.1:0` in tests) and serves until shut down.
@@ -50,7 +55,10 @@ pub async fn start(config: SandboxConfig, listen: SocketAddr) -> std::io::Result
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, shutdown.clone()));
+    let mut shared = Shared::new(config, shutdown.clone());
+    let (outbox, webhooks) = webhook::Outbox::start(&shared.config, shutdown.clone())?.unzip();
+    shared.outbox = outbox;
+    let shared = Arc::new(shared);
     let app = handlers::router(Arc::clone(&shared));
     let server = tokio::spawn(async move {
         let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
@@ -63,6 +71,7 @@ pub async fn start(config: SandboxConfig, listen: SocketAddr) -> std::io::Result
         addr,
         shared,
         server: Some(server),
+        webhooks,
     })
 }
 
@@ -104,6 +113,11 @@ impl Sandbox {
             && let Err(error) = server.await
         {
             tracing::warn!(%error, "the sandbox server task failed");
+        }
+        if let Some(webhooks) = self.webhooks.take()
+            && let Err(error) = webhooks.await
+        {
+            tracing::warn!(%error, "the sandbox webhook sender failed");
         }
     }
 }

@@ -20,6 +20,7 @@ use super::faults::{chance, sample_latency};
 use super::stats::{Answer, AnswerCounts, Stats};
 use super::tokens::TokenStore;
 use super::validate::CallFields;
+use super::webhook::Outbox;
 use super::window::{RateWindow, SECOND, WindowMax};
 
 /// Accepted request bodies kept for `GET /sandbox/calls`; later ones are only counted.
@@ -91,6 +92,8 @@ pub struct Shared {
     rate: Option<Mutex<RateWindow>>,
     requests: AtomicU64,
     responses: AnswerCounts,
+    /// Set by `start` when `webhook_url` is: every placed call's event goes through it.
+    pub(super) outbox: Option<Outbox>,
 }
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -132,6 +135,7 @@ impl Shared {
             tokens: TokenStore::new(&config),
             requests: AtomicU64::new(0),
             responses: AnswerCounts::default(),
+            outbox: None,
             config,
         }
     }
@@ -185,7 +189,11 @@ impl Shared {
         if !fields.create_if_not_exists && !known {
             return Decision::NotFound;
         }
+        let metadata = self.outbox.as_ref().map(|_| body.get("metadata").cloned());
         let call = inner.place(arrived_at, fields.number, body);
+        if let (Some(outbox), Some(metadata)) = (&self.outbox, metadata) {
+            outbox.placed(&call, metadata);
+        }
         let after = if chance(&mut inner.rng, config.fail_500_after) {
             AfterPlace::Fail500
         } else if chance(&mut inner.rng, config.hang) {
@@ -215,6 +223,8 @@ impl Shared {
             max_requests_in_one_second: inner.request_window.max(),
             requests: self.requests.load(Ordering::Relaxed),
             responses: self.responses.snapshot(),
+            webhooks_sent: self.outbox.as_ref().map_or(0, Outbox::sent),
+            webhooks_failed: self.outbox.as_ref().map_or(0, Outbox::failed),
         }
     }
 

@@ -20,6 +20,12 @@ pub struct Stats {
     pub requests: u64,
     /// Call-endpoint answers by status (`"201"`, `"429"`, ...); `"hang"` for unanswered ones.
     pub responses: BTreeMap<String, u64>,
+    /// `phone_call.ended` events delivered (answered 2xx) to `--webhook-url`.
+    #[serde(default)]
+    pub webhooks_sent: u64,
+    /// Events given up on after every retry.
+    #[serde(default)]
+    pub webhooks_failed: u64,
 }
 
 /// The answers of the call endpoint, as counted in [`Stats::responses`].

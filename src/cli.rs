@@ -196,11 +196,39 @@ pub struct ResumeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RetryArgs {
     pub campaign: String,
-    /// Row states to put back in the queue: failed, uncertain (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "failed")]
-    pub status: Vec<String>,
+    /// Row states to put back in the queue: failed, uncertain (comma-separated)
+    /// [default: failed, unless --outcome is given].
+    #[arg(long, value_delimiter = ',')]
+    pub status: Option<Vec<String>>,
+    /// Also re-dial rows whose call ended this way (from webhooks).
+    #[arg(long, value_enum)]
+    pub outcome: Option<OutcomeFilter>,
+    /// With --outcome: only calls at least this old (e.g. 2h), so a contact is not rung
+    /// right back.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub min_age: Duration,
+    /// With --outcome: calls a contact may get in total, across every retry.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_calls: u32,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+}
+
+impl RetryArgs {
+    /// The states to requeue: as given, else `failed` unless only an outcome was asked for.
+    pub fn states(&self) -> Vec<String> {
+        match (&self.status, self.outcome) {
+            (Some(s), _) => s.iter().map(|x| x.trim().to_string()).collect(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => vec!["failed".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutcomeFilter {
+    /// The call went out but `deliveryStatus` was `fail`.
+    Undelivered,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::cli::RunArgs;
 use crate::dispatch::{self, DispatchConfig, DispatchReport, IngestProgress};
-use crate::ledger::{Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampaign};
+use crate::ledger::{
+    Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampaign, Redial, Undelivered,
+};
 use crate::plan::{PlanError, Planner};
 use crate::progress::{self, Tally};
 use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
@@ -66,8 +68,10 @@ pub struct RunOutcome {
     pub report: DispatchReport,
     /// An ingest failure after dialing started (the rows read so far were dialed).
     pub ingest_error: Option<IngestError>,
-    /// Rows `retry` put back in the queue.
+    /// Rows `retry` put back in the queue by state.
     pub requeued: u64,
+    /// What `retry --outcome undelivered` did.
+    pub redial: Option<Redial>,
 }
 
 /// One campaign ready to dispatch, however it was prepared (`run`, `resume`, `retry`).
@@ -80,6 +84,8 @@ pub struct Job {
     pub source: Option<(CsvSource, Planner)>,
     /// Row states to put back in the queue once the lease is held (`retry`).
     pub requeue: Vec<String>,
+    /// Undelivered calls to put back in the queue (`retry --outcome undelivered`).
+    pub redial: Option<Undelivered>,
     /// The CSV to count records in, beside dialing, for the progress total.
     pub count_from: Option<(PathBuf, SourceOptions)>,
     /// A progress bar on a terminal (`--no-progress` turns it into log lines).
@@ -126,6 +132,7 @@ pub async fn run(
         client,
         cfg: settings.dispatch_config(args.dial.limit)?,
         requeue: Vec::new(),
+        redial: None,
         count_from: Some((args.csv.clone(), settings.source_options())),
         progress_bar,
     };
@@ -159,6 +166,7 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         cfg,
         source,
         requeue,
+        redial,
         count_from,
         progress_bar,
     } = job;
@@ -176,6 +184,10 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         0
     } else {
         ledger.requeue(campaign.id, requeue).await?
+    };
+    let redial = match redial {
+        Some(rule) => Some(ledger.requeue_undelivered(campaign.id, rule).await?),
+        None => None,
     };
     ledger.mark_started(campaign.id).await?;
 
@@ -258,6 +270,7 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         report,
         ingest_error,
         requeued,
+        redial,
     })
 }
 

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
 use crate::api::{Credentials, LeversClient};
 use crate::cli::OverrideArgs;
-use crate::ledger::{Campaign, Ledger, RETRYABLE_STATES};
+use crate::ledger::{Campaign, Ledger, RETRYABLE_STATES, Undelivered};
 use crate::source::CsvSource;
 
 /// Continues `name`, or the one unfinished campaign when no name is given.
@@ -35,6 +35,7 @@ pub async fn retry(
     ledger: Ledger,
     name: &str,
     states: &[String],
+    redial: Option<Undelivered>,
     overrides: &OverrideArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
@@ -52,6 +53,7 @@ pub async fn retry(
     let campaign = ledger.campaign(name)?;
     let mut job = prepare(ledger, campaign, overrides, env)?;
     job.requeue = states.to_vec();
+    job.redial = redial;
     job.progress_bar = progress_bar;
     dial(job, interrupt).await
 }
@@ -85,6 +87,7 @@ fn prepare(
         client,
         source,
         requeue: Vec::new(),
+        redial: None,
         count_from,
         progress_bar: true,
     })

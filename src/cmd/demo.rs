@@ -1,6 +1,6 @@
-//! `dialer demo`: the sandbox on a free loopback port and a run of the sample contacts
-//! through it, in one process, with nothing to set up. The sample files are compiled in,
-//! so the demo works from any directory.
+//! `dialer demo`: the sandbox and the webhook receiver on free loopback ports and a run of
+//! the sample contacts through them, in one process, with nothing to set up. The sample
+//! files are compiled in, so the demo works from any directory.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -9,11 +9,16 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::CmdError;
+use crate::campaign;
 use crate::cli::{DemoArgs, DialArgs, RunArgs};
-use crate::sandbox::{self, LatencyRange, SandboxConfig};
+use crate::ledger::{Ledger, now_ms};
+use crate::sandbox::{self, CallSeconds, DEFAULT_WEBHOOK_SECRET, LatencyRange, SandboxConfig};
+use crate::webhook::{self, ReceiverConfig, WebhookSecret};
 
 const CONTACTS: &str = include_str!("../../samples/contacts.csv");
 const DNC: &str = include_str!("../../samples/dnc.txt");
+/// How long the demo waits for the last call outcomes before printing the summary.
+const OUTCOME_WAIT: Duration = Duration::from_secs(15);
 
 pub async fn run(
     ledger: Option<PathBuf>,
@@ -22,18 +27,38 @@ pub async fn run(
     progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let io = |e: std::io::Error| CmdError::Io(format!("demo: {e}"));
+    let tmp = tempfile::tempdir().map_err(io)?;
+    let ledger_path = ledger.unwrap_or_else(|| tmp.path().join("demo.db"));
+    let store = Ledger::open(&ledger_path)?;
+
+    let secret = WebhookSecret::parse(DEFAULT_WEBHOOK_SECRET)
+        .map_err(|e| CmdError::Io(format!("demo: {e}")))?;
+    let receiver = webhook::start(
+        store.clone(),
+        ReceiverConfig {
+            secret,
+            path: webhook::DEFAULT_PATH.to_string(),
+        },
+        loopback(),
+    )
+    .await
+    .map_err(io)?;
     let config = SandboxConfig {
         latency: Some(LatencyRange {
             min: Duration::from_millis(20),
             max: Duration::from_millis(120),
         }),
         fail_503: 0.05,
+        webhook_url: Some(receiver.url()),
+        // Calls of 20 s to 3 min, played forty times faster so outcomes arrive in seconds.
+        call_seconds: CallSeconds { min: 20, max: 180 },
+        time_scale: 0.025,
         ..SandboxConfig::default()
     };
-    let sb = sandbox::start(config.clone(), "127.0.0.1:0".parse().expect("loopback"))
+    let sb = sandbox::start(config.clone(), loopback())
         .await
         .map_err(io)?;
-    let tmp = tempfile::tempdir().map_err(io)?;
+
     let csv = match &args.csv {
         Some(p) => p.clone(),
         None => {
@@ -44,15 +69,53 @@ pub async fn run(
     };
     let dnc = tmp.path().join("dnc.txt");
     std::fs::write(&dnc, DNC).map_err(io)?;
-    let ledger_path = ledger.unwrap_or_else(|| tmp.path().join("demo.db"));
     eprintln!(
-        "demo: sandbox at {}; dialing {} at {} into {}",
+        "demo: sandbox at {}, webhook receiver at {}; dialing {} at {} into {}",
         sb.url(),
+        receiver.url(),
         csv.display(),
         args.rate,
         ledger_path.display()
     );
-    let run_args = RunArgs {
+    let run_args = demo_args(csv, dnc, args, sb.url());
+    let token = config.token.clone();
+    let env = move |k: &str| (k == "LEVERS_API_TOKEN").then(|| token.clone());
+    let outcome = campaign::run(&ledger_path, &run_args, env, interrupt, progress_bar).await?;
+
+    wait_for_outcomes(&store, outcome.campaign.id).await;
+    let code = super::run::finish(&store, &outcome)?;
+    let stats = sb.stats();
+    let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
+    println!(
+        "sandbox: {} calls placed to {} numbers; numbers called more than once: {repeated}; \
+         call outcomes sent by webhook: {}",
+        stats.total_calls,
+        stats.calls_per_number.len(),
+        stats.webhooks_sent
+    );
+    sb.shutdown().await;
+    receiver.shutdown().await;
+    Ok(code)
+}
+
+fn loopback() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Polls until every placed call has its outcome, or OUTCOME_WAIT passes.
+async fn wait_for_outcomes(ledger: &Ledger, campaign_id: i64) {
+    let deadline = now_ms() + OUTCOME_WAIT.as_millis() as i64;
+    while now_ms() < deadline {
+        match ledger.rows_awaiting_outcome(campaign_id, 0).await {
+            Ok(rows) if rows.is_empty() => return,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(_) => return,
+        }
+    }
+}
+
+fn demo_args(csv: PathBuf, dnc: PathBuf, args: &DemoArgs, api_url: String) -> RunArgs {
+    RunArgs {
         csv,
         campaign: Some("demo".into()),
         template: None,
@@ -70,26 +133,14 @@ pub async fn run(
         dry_run: false,
         dial: DialArgs {
             rate: args.rate,
-            burst: NonZeroU32::new(1).expect("one"),
+            burst: NonZeroU32::MIN,
             concurrency: 8,
             max_attempts: 3,
             retry_uncertain: false,
             timeout: Duration::from_secs(10),
             limit: None,
-            api_url: sb.url(),
+            api_url,
             token_file: None,
         },
-    };
-    let token = config.token.clone();
-    let env = move |k: &str| (k == "LEVERS_API_TOKEN").then(|| token.clone());
-    let code = super::run::run(&ledger_path, &run_args, env, interrupt, progress_bar).await?;
-    let stats = sb.stats();
-    let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
-    println!(
-        "sandbox: {} calls placed to {} numbers; numbers called more than once: {repeated}",
-        stats.total_calls,
-        stats.calls_per_number.len()
-    );
-    sb.shutdown().await;
-    Ok(code)
+    }
 }

@@ -20,7 +20,7 @@ pub use campaigns::{Campaign, NewCampaign};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use rows::{
     AttemptHistory, AttemptRecord, CallOutcome, DialRow, InFlight, NewRow, RETRYABLE_STATES,
-    RowRecord, Transition,
+    Redial, RowRecord, Transition, Undelivered,
 };
 pub use summary::{Counts, LatencyStats};
 pub use webhooks::{EventCounts, NewWebhookEvent, StoredEvent, WebhookEvent};

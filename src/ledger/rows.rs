@@ -475,10 +475,11 @@ fn finish(
                 error,
                 next_attempt_at
             ])?,
+        // A webhook may have proved the call placed while the answer was still on its way.
         Transition::Uncertain { .. } => tx
             .prepare_cached(
-                "UPDATE rows SET state = 'uncertain', http_status = ?2, latency_ms = ?3,
-                     error = ?4
+                "UPDATE rows SET http_status = ?2, latency_ms = ?3, error = ?4,
+                     state = CASE WHEN outcome_at IS NOT NULL THEN 'succeeded' ELSE 'uncertain' END
                  WHERE id = ?1",
             )?
             .execute(common)?,
@@ -561,6 +562,83 @@ impl Ledger {
                     )? as u64;
                 }
                 Ok(total)
+            })
+            .await
+    }
+}
+
+/// Which rows whose call was not delivered go back in the queue (`retry --outcome undelivered`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Undelivered {
+    /// Only calls whose last attempt is at least this old (unix ms cut-off).
+    pub last_attempt_before: i64,
+    /// Calls a contact may get in total, across every retry.
+    pub max_calls: u32,
+}
+
+/// What `requeue_undelivered` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Redial {
+    pub requeued: u64,
+    /// Undelivered rows left alone because they already had `max_calls` calls.
+    pub at_cap: u64,
+}
+
+/// Attempt classes that may have placed a real call (they count against `--max-calls`).
+const PLACED: &str = "('success', 'uncertain', 'interrupted')";
+
+impl Ledger {
+    /// Puts rows whose call ended with `deliveryStatus: fail` back to `pending`, unless the
+    /// contact already had `max_calls` calls. The old outcome stays in `webhook_events` and
+    /// the row's history; the row's outcome columns are cleared for the next call's webhook.
+    pub async fn requeue_undelivered(
+        &self,
+        campaign_id: i64,
+        rule: Undelivered,
+    ) -> Result<Redial, LedgerError> {
+        self.writer
+            .call(move |tx| {
+                let candidates: Vec<(i64, u32)> = {
+                    let mut st = tx.prepare(&format!(
+                        "SELECT r.line, (SELECT count(*) FROM attempts a
+                                         WHERE a.campaign_id = r.campaign_id AND a.line = r.line
+                                           AND a.class IN {PLACED})
+                         FROM rows r
+                         WHERE r.campaign_id = ?1 AND r.state = 'succeeded'
+                           AND r.delivery_status = 'fail' AND r.last_attempt_at <= ?2"
+                    ))?;
+                    st.query_map(params![campaign_id, rule.last_attempt_before], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?
+                };
+                let mut out = Redial::default();
+                let now = now_ms();
+                for (line, calls) in candidates {
+                    if calls >= rule.max_calls {
+                        out.at_cap += 1;
+                        continue;
+                    }
+                    tx.execute(
+                        "INSERT INTO attempts (campaign_id, line, attempt, started_at, ended_at,
+                                               class, error)
+                         SELECT campaign_id, line, attempts, ?3, ?3, 'requeued',
+                                'redial: the last call was not delivered'
+                         FROM rows WHERE campaign_id = ?1 AND line = ?2",
+                        params![campaign_id, line, now],
+                    )?;
+                    tx.execute(
+                        "UPDATE rows SET state = 'pending', attempts = 0, next_attempt_at = NULL,
+                             delivery_status = NULL, provider_status = NULL, duration_s = NULL,
+                             call_output = NULL, sentiment = NULL, ended_reason = NULL,
+                             summary = NULL, transcript = NULL, provider_call_id = NULL,
+                             outcome_at = NULL
+                         WHERE campaign_id = ?1 AND line = ?2",
+                        params![campaign_id, line],
+                    )?;
+                    out.requeued += 1;
+                }
+                Ok(out)
             })
             .await
     }

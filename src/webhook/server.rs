@@ -184,6 +184,6 @@ fn log_stored(svix_id: &str, stored: StoredEvent) {
             campaign_id,
             line,
             confirmed,
-        } => tracing::info!(svix_id, campaign_id, line, confirmed, "webhook stored"),
+        } => tracing::debug!(svix_id, campaign_id, line, confirmed, "webhook stored"),
     }
 }

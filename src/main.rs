@@ -45,6 +45,7 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
             cmd::resume::retry(&cli.ledger_path(), args, env, interrupt).await
         }
         Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
+        Command::Report(args) => cmd::report::run(&cli.ledger_path(), args),
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Demo(args) => {
             let interrupt = cmd::interrupt_on_signals();

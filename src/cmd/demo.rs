@@ -78,6 +78,9 @@ pub async fn run(
     let token = config.token.clone();
     let env = move |k: &str| (k == "LEVERS_API_TOKEN").then(|| token.clone());
     let code = super::run::run(&ledger_path, &run_args, env, interrupt).await?;
+    if let Some(path) = &args.report {
+        write_html_report(&ledger_path, path)?;
+    }
     let stats = sb.stats();
     let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
     println!(
@@ -87,4 +90,22 @@ pub async fn run(
     );
     sb.shutdown().await;
     Ok(code)
+}
+
+/// The demo campaign's HTML report (`dialer demo --report samples/report.html` makes the
+/// committed sample).
+fn write_html_report(
+    ledger_path: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), CmdError> {
+    let ledger = crate::ledger::Ledger::open(ledger_path)?;
+    let campaign = ledger.campaign("demo")?;
+    let opts = crate::report::ReportOptions {
+        format: crate::report::Format::Html,
+        status: crate::report::StatusFilter::default(),
+        with_transcript: false,
+    };
+    crate::report::write_report_file(&ledger, &campaign, &opts, path, true)?;
+    eprintln!("demo: report written to {}", path.display());
+    Ok(())
 }

@@ -15,8 +15,9 @@ impl From<ReportError> for CmdError {
     fn from(e: ReportError) -> CmdError {
         match e {
             ReportError::Ledger(e) => CmdError::Ledger(e),
-            ReportError::Exists(_) => CmdError::Usage(e.to_string()),
-            ReportError::Write(_) | ReportError::Create { .. } => CmdError::Io(e.to_string()),
+            // A --out that exists or cannot be created is a bad flag: exit 2.
+            ReportError::Exists(_) | ReportError::Create { .. } => CmdError::Usage(e.to_string()),
+            ReportError::Write(_) => CmdError::Io(e.to_string()),
         }
     }
 }

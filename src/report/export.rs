@@ -54,7 +54,10 @@ pub enum ReportError {
     Write(#[source] io::Error),
     #[error("{} already exists; pass --force to overwrite it, or choose another --out", .0.display())]
     Exists(PathBuf),
-    #[error("cannot create the report file {}: {source}", path.display())]
+    #[error(
+        "cannot create the report file {}: {source}; check that its folder exists and is writable",
+        path.display()
+    )]
     Create {
         path: PathBuf,
         #[source]

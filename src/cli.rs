@@ -67,6 +67,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Receive Levers `phone_call.ended` webhooks into the ledger.
     Webhook(WebhookArgs),
+    /// Export a campaign's rows: csv, jsonl, json or a self-contained html page.
+    Report(ReportArgs),
     /// A local stand-in for the Levers API (demos and tests).
     Sandbox(SandboxArgs),
     /// Sandbox + a run of samples/contacts.csv, in one process.
@@ -258,6 +260,26 @@ pub struct WebhookArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    pub campaign: String,
+    /// csv, jsonl, json or html [default: from --out's extension, else csv].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::report::Format>,
+    /// Write to this file instead of stdout (an existing file is kept unless --force).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Only rows in these states (comma-separated), e.g. failed,uncertain.
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Add the call transcript as a CSV column (jsonl and json always carry it).
+    #[arg(long)]
+    pub with_transcript: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8788")]
@@ -274,6 +296,9 @@ pub struct DemoArgs {
     /// Calls per second in the demo.
     #[arg(long, default_value = "25/s", value_parser = parse_rate)]
     pub rate: Rate,
+    /// Also write the run's HTML report to this file (replaced if it exists).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 pub fn parse_rate(s: &str) -> Result<Rate, String> {

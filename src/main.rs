@@ -47,6 +47,7 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
             cmd::resume::retry(&cli.ledger_path(), args, env, interrupt, !cli.no_progress).await
         }
         Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
+        Command::Report(args) => cmd::report::run(&cli.ledger_path(), args),
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Webhook(args) => cmd::webhook::run(&cli.ledger_path(), args, env).await,
         Command::Demo(args) => {

@@ -84,6 +84,9 @@ pub async fn run(
 
     wait_for_outcomes(&store, outcome.campaign.id).await;
     let code = super::run::finish(&store, &outcome)?;
+    if let Some(path) = &args.report {
+        write_html_report(&ledger_path, path)?;
+    }
     let stats = sb.stats();
     let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
     println!(
@@ -143,4 +146,22 @@ fn demo_args(csv: PathBuf, dnc: PathBuf, args: &DemoArgs, api_url: String) -> Ru
             token_file: None,
         },
     }
+}
+
+/// The demo campaign's HTML report (`dialer demo --report samples/report.html` makes the
+/// committed sample).
+fn write_html_report(
+    ledger_path: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<(), CmdError> {
+    let ledger = crate::ledger::Ledger::open(ledger_path)?;
+    let campaign = ledger.campaign("demo")?;
+    let opts = crate::report::ReportOptions {
+        format: crate::report::Format::Html,
+        status: crate::report::StatusFilter::default(),
+        with_transcript: false,
+    };
+    crate::report::write_report_file(&ledger, &campaign, &opts, path, true)?;
+    eprintln!("demo: report written to {}", path.display());
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
 pub mod demo;
+pub mod report;
 pub mod resume;
 pub mod run;
 pub mod sandbox;

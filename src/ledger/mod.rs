@@ -5,6 +5,7 @@
 mod campaigns;
 mod lease;
 mod migrate;
+mod report;
 mod rows;
 mod summary;
 mod webhooks;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
+pub use report::OutcomeStats;
 pub use rows::{
     AttemptHistory, AttemptRecord, CallOutcome, DialRow, InFlight, NewRow, RETRYABLE_STATES,
     Redial, RowRecord, Transition, Undelivered,

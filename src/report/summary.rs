@@ -4,7 +4,7 @@
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-use crate::ledger::{Campaign, Counts, LatencyStats, Ledger, LedgerError};
+use crate::ledger::{Campaign, Counts, LatencyStats, Ledger, LedgerError, OutcomeStats};
 
 /// The row states in the order a reader expects them.
 pub const STATES: [&str; 7] = [
@@ -29,12 +29,15 @@ pub struct Summary {
     pub achieved_rate_per_s: Option<f64>,
     /// Share of rows in a final state (succeeded, failed, uncertain, skipped), in percent.
     pub done_pct: f64,
+    /// What the webhooks said about the calls; `None` until one arrived.
+    pub outcomes: Option<OutcomeStats>,
 }
 
-/// Unix milliseconds as RFC 3339 UTC.
+/// Unix milliseconds as RFC 3339 UTC, always with three fraction digits, so times line up
+/// and sort as text.
 pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
+        .map(|t| format!("{t:.3}"))
         .unwrap_or_default()
 }
 
@@ -55,6 +58,7 @@ impl Summary {
         } else {
             100.0 * done as f64 / counts.total as f64
         };
+        let outcomes = Some(ledger.outcome_stats(campaign.id)?).filter(|o| o.received > 0);
         Ok(Summary {
             campaign: campaign.name.clone(),
             created_at: rfc3339(campaign.created_at),
@@ -63,6 +67,7 @@ impl Summary {
             elapsed_s,
             achieved_rate_per_s,
             done_pct,
+            outcomes,
         })
     }
 
@@ -112,7 +117,30 @@ impl Summary {
             Cell::new("done"),
             text(format!("{:.1} %", self.done_pct)),
         ]);
+        if let Some(o) = &self.outcomes {
+            outcome_rows(&mut t, o);
+        }
         t.to_string()
+    }
+}
+
+/// The webhook part of the summary table.
+fn outcome_rows(t: &mut Table, o: &OutcomeStats) {
+    let num = |n: u64| Cell::new(n).set_alignment(CellAlignment::Right);
+    t.add_row(vec![Cell::new("call outcomes received"), num(o.received)]);
+    t.add_row(vec![Cell::new("  delivered"), num(o.delivered())]);
+    t.add_row(vec![Cell::new("  not delivered"), num(o.not_delivered())]);
+    if let Some(d) = o.mean_duration_s {
+        t.add_row(vec![
+            Cell::new("mean call duration"),
+            Cell::new(format!("{d:.1} s")).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    for (title, counts) in [("call output", &o.call_output), ("sentiment", &o.sentiment)] {
+        t.add_row(vec![Cell::new(title), Cell::new("")]);
+        for (label, n) in counts {
+            t.add_row(vec![Cell::new(format!("  {label}")), num(*n)]);
+        }
     }
 }
 

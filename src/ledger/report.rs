@@ -1,0 +1,116 @@
+//! Read-only aggregates behind the reports: requests started over time, the latency
+//! distribution, and what the webhooks said about the calls. Each query returns at most one
+//! entry per distinct value (time slot, millisecond, label), never one per row.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::{Ledger, LedgerError};
+
+/// What the `phone_call.ended` webhooks said about a campaign's calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OutcomeStats {
+    /// Rows with an outcome recorded.
+    pub received: u64,
+    /// `deliveryStatus` (pass / fail) -> rows.
+    pub delivery: BTreeMap<String, u64>,
+    /// `callOutput` -> rows.
+    pub call_output: BTreeMap<String, u64>,
+    /// Sentiment -> rows.
+    pub sentiment: BTreeMap<String, u64>,
+    /// Why the call ended -> rows.
+    pub ended_reason: BTreeMap<String, u64>,
+    /// Mean call length in seconds over the outcomes that carry one.
+    pub mean_duration_s: Option<f64>,
+}
+
+impl OutcomeStats {
+    /// Rows whose call got through (`deliveryStatus` pass).
+    pub fn delivered(&self) -> u64 {
+        self.delivery.get("pass").copied().unwrap_or(0)
+    }
+
+    /// Rows whose call did not get through (`deliveryStatus` fail).
+    pub fn not_delivered(&self) -> u64 {
+        self.delivery.get("fail").copied().unwrap_or(0)
+    }
+}
+
+/// Label -> count for one outcome column; NULL becomes "unknown".
+fn label_counts(
+    c: &Connection,
+    campaign_id: i64,
+    column: &str,
+) -> rusqlite::Result<BTreeMap<String, u64>> {
+    // `column` is one of our own constant names, never user input.
+    let mut st = c.prepare_cached(&format!(
+        "SELECT coalesce({column}, 'unknown'), count(*) FROM rows
+         WHERE campaign_id = ?1 AND outcome_at IS NOT NULL GROUP BY 1"
+    ))?;
+    st.query_map([campaign_id], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+    })?
+    .collect()
+}
+
+impl Ledger {
+    /// Requests started per `interval_ms` (every attempt, retries included), as (the
+    /// interval's start in unix ms, requests), oldest first; intervals with none are absent.
+    /// `requeued` history entries are bookkeeping from `dialer retry`, not requests.
+    pub fn requests_per_interval(
+        &self,
+        campaign_id: i64,
+        interval_ms: i64,
+    ) -> Result<Vec<(i64, u64)>, LedgerError> {
+        let interval_ms = interval_ms.max(1);
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT (started_at / ?2) * ?2 AS slot, count(*) FROM attempts
+                 WHERE campaign_id = ?1 AND coalesce(class, '') <> 'requeued'
+                 GROUP BY slot ORDER BY slot",
+            )?;
+            st.query_map([campaign_id, interval_ms], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect()
+        })
+    }
+
+    /// The rows' latest latencies as (latency ms, rows), ascending: the same samples the
+    /// summary's percentiles use.
+    pub fn latency_counts(&self, campaign_id: i64) -> Result<Vec<(i64, u64)>, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT latency_ms, count(*) FROM rows
+                 WHERE campaign_id = ?1 AND latency_ms IS NOT NULL
+                 GROUP BY latency_ms ORDER BY latency_ms",
+            )?;
+            st.query_map([campaign_id], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect()
+        })
+    }
+
+    /// The webhook outcomes of a campaign, counted.
+    pub fn outcome_stats(&self, campaign_id: i64) -> Result<OutcomeStats, LedgerError> {
+        self.read_blocking(|c| {
+            let (received, mean_duration_s): (i64, Option<f64>) = c.query_row(
+                "SELECT count(*), avg(duration_s) FROM rows
+                 WHERE campaign_id = ?1 AND outcome_at IS NOT NULL",
+                [campaign_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(OutcomeStats {
+                received: received as u64,
+                delivery: label_counts(c, campaign_id, "delivery_status")?,
+                call_output: label_counts(c, campaign_id, "call_output")?,
+                sentiment: label_counts(c, campaign_id, "sentiment")?,
+                ended_reason: label_counts(c, campaign_id, "ended_reason")?,
+                mean_duration_s,
+            })
+        })
+    }
+}

@@ -1,0 +1,258 @@
+//! The CSV report: the fixed columns of SPEC.md, then one column per metadata key and per
+//! prompt tag, every cell neutralised so a spreadsheet never runs it as a formula.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use super::record::Record;
+
+/// The fixed columns, in order.
+pub const COLUMNS: [&str; 22] = [
+    "row",
+    "phone",
+    "first_name",
+    "last_name",
+    "email",
+    "status",
+    "reason",
+    "attempts",
+    "http_status",
+    "call_id",
+    "first_attempt_at",
+    "last_attempt_at",
+    "latency_ms",
+    "delivery_status",
+    "call_output",
+    "sentiment",
+    "duration_s",
+    "ended_reason",
+    "timezone",
+    "zone_source",
+    "error",
+    "detail",
+];
+
+/// True for a cell that is a plain decimal number: an optional sign, digits, an optional
+/// fraction. A spreadsheet reads it as the number it is, so it is left alone (phone numbers
+/// like `+966501234567` and amounts like `-12.5` must survive a round trip).
+fn is_plain_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let has_digit = !int.is_empty() || frac.is_some_and(|f| !f.is_empty());
+    has_digit && digits(int) && frac.is_none_or(digits)
+}
+
+/// A cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return) gets a leading `'`, which makes it text; plain numbers pass as they are.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// The columns of one CSV report: the fixed ones plus the metadata keys and tags found in
+/// the rows (sorted, so the same ledger always gives the same header).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub transcript: bool,
+    pub metadata: BTreeSet<String>,
+    pub tags: BTreeSet<String>,
+}
+
+impl Columns {
+    /// Notes the metadata keys and tags of one record (the first pass over the ledger).
+    pub fn observe(&mut self, r: &Record) {
+        for k in r.metadata.keys() {
+            if !self.metadata.contains(k) {
+                self.metadata.insert(k.clone());
+            }
+        }
+        for k in r.prompt_tags.keys() {
+            if !self.tags.contains(k) {
+                self.tags.insert(k.clone());
+            }
+        }
+    }
+
+    /// The header line. A metadata key that repeats a fixed column's name becomes `meta.KEY`
+    /// so no two columns share a name; tags are `tag:KEY`, as in the contacts file.
+    pub fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        if self.transcript {
+            h.push("transcript".into());
+        }
+        for k in &self.metadata {
+            if COLUMNS.contains(&k.as_str()) || (self.transcript && k == "transcript") {
+                h.push(format!("meta.{k}"));
+            } else {
+                h.push(k.clone());
+            }
+        }
+        h.extend(self.tags.iter().map(|k| format!("tag:{k}")));
+        h
+    }
+
+    /// One record's cells, in header order.
+    pub fn cells(&self, r: &Record) -> Vec<String> {
+        fn opt<T: ToString>(v: &Option<T>) -> String {
+            v.as_ref().map(T::to_string).unwrap_or_default()
+        }
+        let mut c = vec![
+            r.row.to_string(),
+            opt(&r.phone),
+            opt(&r.first_name),
+            opt(&r.last_name),
+            opt(&r.email),
+            r.status.clone(),
+            opt(&r.reason),
+            r.attempts.to_string(),
+            opt(&r.http_status),
+            opt(&r.call_id),
+            opt(&r.first_attempt_at),
+            opt(&r.last_attempt_at),
+            opt(&r.latency_ms),
+            opt(&r.delivery_status),
+            opt(&r.call_output),
+            opt(&r.sentiment),
+            opt(&r.duration_s),
+            opt(&r.ended_reason),
+            opt(&r.timezone),
+            opt(&r.zone_source),
+            opt(&r.error),
+            opt(&r.detail),
+        ];
+        if self.transcript {
+            c.push(opt(&r.transcript));
+        }
+        c.extend(
+            self.metadata
+                .iter()
+                .map(|k| r.metadata.get(k).cloned().unwrap_or_default()),
+        );
+        c.extend(
+            self.tags
+                .iter()
+                .map(|k| r.prompt_tags.get(k).cloned().unwrap_or_default()),
+        );
+        c
+    }
+}
+
+/// Writes neutralised CSV records to `out`.
+pub struct CsvOut<W: Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: Write> CsvOut<W> {
+    pub fn new(out: W) -> CsvOut<W> {
+        CsvOut {
+            w: csv::WriterBuilder::new().flexible(false).from_writer(out),
+        }
+    }
+
+    pub fn write(&mut self, cells: &[String]) -> csv::Result<()> {
+        self.w
+            .write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+    }
+
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.w.flush()?;
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for f in [
+            "=cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "+1+1",
+            "-1-1",
+            "=1",
+            "\t=1",
+            "\rx",
+            "-",
+            "+",
+        ] {
+            assert_eq!(neutralise(f), format!("'{f}"), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_and_ordinary_text_are_untouched() {
+        for s in [
+            "+966501234567",
+            "-12.5",
+            "12",
+            "+.5",
+            "-7.",
+            "Sara",
+            "",
+            "a=b",
+            "2026-07-15",
+        ] {
+            assert_eq!(neutralise(s), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn header_is_fixed_columns_then_metadata_then_tags() {
+        let mut cols = Columns::default();
+        let mut r = Record::default();
+        r.metadata.insert("zeta".into(), "z".into());
+        r.metadata.insert("status".into(), "mine".into());
+        r.prompt_tags.insert("amount".into(), "1".into());
+        cols.observe(&r);
+        let mut r2 = Record::default();
+        r2.metadata.insert("account".into(), "A".into());
+        cols.observe(&r2);
+        let h = cols.header();
+        assert_eq!(&h[..COLUMNS.len()], COLUMNS.map(String::from).as_slice());
+        assert_eq!(
+            &h[COLUMNS.len()..],
+            ["account", "meta.status", "zeta", "tag:amount"].map(String::from)
+        );
+        let cells = cols.cells(&r2);
+        assert_eq!(cells.len(), h.len());
+        assert_eq!(&cells[COLUMNS.len()..], ["A", "", "", ""].map(String::from));
+        assert_eq!(cols.cells(&r)[h.len() - 1], "1");
+    }
+
+    #[test]
+    fn transcript_column_only_when_asked() {
+        let r = Record {
+            transcript: Some("hi".into()),
+            ..Record::default()
+        };
+        let mut cols = Columns::default();
+        assert!(!cols.header().contains(&"transcript".to_string()));
+        cols.transcript = true;
+        let h = cols.header();
+        let i = h.iter().position(|c| c == "transcript").unwrap();
+        assert_eq!(cols.cells(&r)[i], "hi");
+    }
+
+    #[test]
+    fn writer_quotes_and_neutralises() {
+        let mut out = CsvOut::new(Vec::new());
+        out.write(&["=1+1".into(), "a,b".into(), "+966501234567".into()])
+            .unwrap();
+        let bytes = out.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "'=1+1,\"a,b\",+966501234567\n"
+        );
+    }
+}

@@ -243,6 +243,9 @@ pub struct StatusArgs {
     /// Show one row (by its CSV line) with its attempt history.
     #[arg(long, requires = "campaign")]
     pub row: Option<u64>,
+    /// Count placed calls with no webhook outcome after this long as awaiting_outcome.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub awaiting_after: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

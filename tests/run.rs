@@ -43,6 +43,12 @@ async fn the_sample_places_every_valid_row_exactly_once() {
     status.expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["counts"]["total"], counts.total);
+    // No webhook receiver here: every placed call is awaiting its outcome, visibly.
+    let waiting = env
+        .dialer(&["status", "contacts", "--json", "--awaiting-after", "0s"])
+        .await;
+    let waiting: serde_json::Value = serde_json::from_str(&waiting.stdout).unwrap();
+    assert_eq!(waiting["awaiting_outcome"], counts.state("succeeded"));
     assert_eq!(
         json["counts"]["states"]["succeeded"],
         counts.state("succeeded")

@@ -126,7 +126,16 @@ async fn every_placed_calls_outcome_lands_while_a_run_writes_to_the_same_ledger(
     assert_eq!(missing, Vec::<u64>::new(), "rows without an outcome");
     assert!(rows.iter().all(|r| r.state == "succeeded"));
 
-    let stats = env.sandbox.stats();
+    // The receiver commits before it answers, so the sandbox counts a delivery a moment
+    // after the ledger shows it: poll the counter rather than read it once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut stats = env.sandbox.stats();
+    while stats.webhooks_sent + stats.webhooks_failed < ROWS as u64
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        stats = env.sandbox.stats();
+    }
     assert_eq!(stats.total_calls, ROWS as u64);
     assert_eq!(
         (stats.webhooks_sent, stats.webhooks_failed),
@@ -279,5 +288,90 @@ async fn the_webhook_command_stores_signed_events_until_interrupted() {
     assert!(
         !stderr.contains(SECRET.trim_start_matches("whsec_")),
         "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undelivered_calls_are_redialed_and_never_beyond_max_calls() {
+    let rx = receiving().await;
+    let env = Env::new(SandboxConfig {
+        undelivered: Some(0.5),
+        time_scale: 0.001,
+        seed: 7,
+        ..rx.sandbox_config()
+    })
+    .await;
+    let csv = env.write("redial.csv", contacts(40));
+    rx.dialer(&env, &["run", csv.to_str().unwrap(), "--rate", "unlimited"])
+        .await
+        .expect_code(0);
+    let campaign = rx.ledger.campaign("redial").unwrap();
+    let all_outcomes = |rows: &[RowRecord]| rows.iter().all(|r| r.outcome.is_some());
+    let rows = rx.rows_until(&campaign, all_outcomes).await;
+    let undelivered: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.outcome.as_ref().unwrap().delivery_status.as_deref() == Some("fail"))
+        .map(|r| r.line)
+        .collect();
+    assert!(
+        !undelivered.is_empty() && undelivered.len() < 40,
+        "{}",
+        undelivered.len()
+    );
+    let status = rx
+        .dialer(
+            &env,
+            &["status", "redial", "--json", "--awaiting-after", "0s"],
+        )
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(json["awaiting_outcome"], 0, "every call has its outcome");
+
+    // Round after round, only undelivered rows are dialed again, up to 2 calls each.
+    for _ in 0..3 {
+        let before = env.sandbox.stats();
+        let redial = rx
+            .dialer(
+                &env,
+                &[
+                    "retry",
+                    "redial",
+                    "--outcome",
+                    "undelivered",
+                    "--max-calls",
+                    "2",
+                    "--rate",
+                    "unlimited",
+                ],
+            )
+            .await;
+        redial.expect_code(0);
+        let after = env.sandbox.stats();
+        for (number, n) in &after.calls_per_number {
+            let was = before.calls_per_number.get(number).copied().unwrap_or(0);
+            if *n > was {
+                let line = rows
+                    .iter()
+                    .find(|r| r.e164.as_deref() == Some(number))
+                    .unwrap()
+                    .line;
+                assert!(
+                    undelivered.contains(&line),
+                    "line {line} was delivered yet re-dialed"
+                );
+            }
+        }
+        rx.rows_until(&campaign, all_outcomes).await;
+    }
+    let stats = env.sandbox.stats();
+    assert!(
+        stats.calls_per_number.values().all(|&n| n <= 2),
+        "{stats:?}"
+    );
+    let twice = stats.calls_per_number.values().filter(|&&n| n == 2).count();
+    assert_eq!(
+        twice,
+        undelivered.len(),
+        "each undelivered row got exactly one more call"
     );
 }

@@ -26,7 +26,7 @@ use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
-pub use resume::{resume, retry};
+pub use resume::{RetryWhat, resume, retry};
 pub use settings::Settings;
 
 #[derive(Debug, thiserror::Error)]

@@ -30,18 +30,27 @@ pub async fn resume(
     dial(job, interrupt).await
 }
 
+/// What `retry` puts back in the queue.
+#[derive(Debug, Clone, Default)]
+pub struct RetryWhat {
+    /// Rows in these states (failed, uncertain).
+    pub states: Vec<String>,
+    /// Rows whose call was not delivered, within a cap of calls per contact.
+    pub redial: Option<Undelivered>,
+}
+
 /// Puts the campaign's rows in `states` back in the queue and dispatches it.
 pub async fn retry(
     ledger: Ledger,
     name: &str,
-    states: &[String],
-    redial: Option<Undelivered>,
+    what: RetryWhat,
     overrides: &OverrideArgs,
     env: impl Fn(&str) -> Option<String>,
     interrupt: CancellationToken,
     progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
-    if let Some(bad) = states
+    if let Some(bad) = what
+        .states
         .iter()
         .find(|s| !RETRYABLE_STATES.contains(&s.as_str()))
     {
@@ -52,8 +61,8 @@ pub async fn retry(
     }
     let campaign = ledger.campaign(name)?;
     let mut job = prepare(ledger, campaign, overrides, env)?;
-    job.requeue = states.to_vec();
-    job.redial = redial;
+    job.requeue = what.states;
+    job.redial = what.redial;
     job.progress_bar = progress_bar;
     dial(job, interrupt).await
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 use super::{CmdError, open_existing};
-use crate::campaign;
+use crate::campaign::{self, RetryWhat};
 use crate::cli::{ResumeArgs, RetryArgs};
 use crate::ledger::{Undelivered, now_ms};
 
@@ -46,8 +46,10 @@ pub async fn retry(
     let outcome = campaign::retry(
         ledger.clone(),
         &args.campaign,
-        &states,
-        redial,
+        RetryWhat {
+            states: states.clone(),
+            redial,
+        },
         &args.overrides,
         env,
         interrupt,

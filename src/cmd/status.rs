@@ -17,7 +17,7 @@ pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
     match &args.campaign {
         Some(name) => {
             let campaign = ledger.campaign(name)?;
-            let summary = Summary::load(&ledger, &campaign)?;
+            let summary = Summary::load_with(&ledger, &campaign, args.awaiting_after)?;
             if args.json {
                 println!("{}", to_json(&summary));
             } else {
@@ -27,7 +27,7 @@ pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
         None => {
             let mut lines = Vec::new();
             for c in ledger.list_campaigns()? {
-                let s = Summary::load(&ledger, &c)?;
+                let s = Summary::load_with(&ledger, &c, args.awaiting_after)?;
                 lines.push(CampaignLine {
                     campaign: s.campaign,
                     created_at: s.created_at,

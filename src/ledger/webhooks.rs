@@ -122,6 +122,23 @@ impl Ledger {
         .await
     }
 
+    /// How many `succeeded` rows have no outcome and a last attempt older than `older_than_ms`.
+    pub fn count_awaiting_outcome(
+        &self,
+        campaign_id: i64,
+        older_than_ms: i64,
+    ) -> Result<u64, LedgerError> {
+        let before = now_ms().saturating_sub(older_than_ms);
+        self.read_blocking(|c| {
+            c.query_row(
+                "SELECT count(*) FROM rows WHERE campaign_id = ?1 AND state = 'succeeded'
+                     AND outcome_at IS NULL AND last_attempt_at < ?2",
+                params![campaign_id, before],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+        })
+    }
+
     /// Lines of `succeeded` rows with no outcome yet whose last attempt is older than
     /// `older_than_ms`: a webhook that may have been lost (`awaiting_outcome`).
     pub async fn rows_awaiting_outcome(

@@ -31,6 +31,8 @@ pub struct Summary {
     pub done_pct: f64,
     /// What the webhooks said about the calls; `None` until one arrived.
     pub outcomes: Option<OutcomeStats>,
+    /// Placed calls with no webhook outcome after the wait `load_with` was given.
+    pub awaiting_outcome: u64,
 }
 
 /// Unix milliseconds as RFC 3339 UTC, always with three fraction digits, so times line up
@@ -41,8 +43,21 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// How long a placed call may go without its webhook before it counts as awaiting_outcome.
+pub const AWAITING_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 impl Summary {
     pub fn load(ledger: &Ledger, campaign: &Campaign) -> Result<Summary, LedgerError> {
+        Summary::load_with(ledger, campaign, AWAITING_AFTER)
+    }
+
+    /// The same, counting as `awaiting_outcome` the calls placed more than `awaiting_after`
+    /// ago that have no webhook outcome yet (a lost webhook becomes visible).
+    pub fn load_with(
+        ledger: &Ledger,
+        campaign: &Campaign,
+        awaiting_after: std::time::Duration,
+    ) -> Result<Summary, LedgerError> {
         let counts = ledger.counts(campaign.id)?;
         let latency = ledger.latency(campaign.id)?;
         let elapsed_s = match (latency.first_attempt_at, latency.last_attempt_at) {
@@ -59,6 +74,8 @@ impl Summary {
             100.0 * done as f64 / counts.total as f64
         };
         let outcomes = Some(ledger.outcome_stats(campaign.id)?).filter(|o| o.received > 0);
+        let awaiting_outcome =
+            ledger.count_awaiting_outcome(campaign.id, awaiting_after.as_millis() as i64)?;
         Ok(Summary {
             campaign: campaign.name.clone(),
             created_at: rfc3339(campaign.created_at),
@@ -68,6 +85,7 @@ impl Summary {
             achieved_rate_per_s,
             done_pct,
             outcomes,
+            awaiting_outcome,
         })
     }
 
@@ -119,6 +137,12 @@ impl Summary {
         ]);
         if let Some(o) = &self.outcomes {
             outcome_rows(&mut t, o);
+        }
+        if self.awaiting_outcome > 0 {
+            t.add_row(vec![
+                Cell::new("awaiting_outcome (no webhook yet)"),
+                Cell::new(self.awaiting_outcome).set_alignment(CellAlignment::Right),
+            ]);
         }
         t.to_string()
     }

@@ -5,7 +5,9 @@
 mod campaigns;
 mod lease;
 mod migrate;
+mod records;
 mod report;
+mod requeue;
 mod rows;
 mod summary;
 mod webhooks;
@@ -19,11 +21,10 @@ use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
+pub use records::{CallOutcome, RowRecord};
 pub use report::OutcomeStats;
-pub use rows::{
-    AttemptHistory, AttemptRecord, CallOutcome, DialRow, InFlight, NewRow, RETRYABLE_STATES,
-    Redial, RowRecord, Transition, Undelivered,
-};
+pub use requeue::{AttemptHistory, RETRYABLE_STATES, Redial, Undelivered};
+pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Transition};
 pub use summary::{Counts, LatencyStats};
 pub use webhooks::{EventCounts, NewWebhookEvent, StoredEvent, WebhookEvent};
 pub use writer::{Writer, WriterStats};

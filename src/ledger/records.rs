@@ -1,0 +1,122 @@
+//! Reading rows back as the ledger keeps them: one by its line (`status --row`) or all of a
+//! campaign streamed in line order (reports), with the webhook outcome when there is one.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Ledger, LedgerError};
+
+/// One row as the ledger keeps it (reports, `status --row`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRecord {
+    pub line: u64,
+    pub state: String,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub e164: Option<String>,
+    pub duplicate_of: Option<u64>,
+    pub request: Option<String>,
+    pub attempts: u32,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub call_id: Option<String>,
+    pub first_attempt_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub raw: Option<String>,
+    pub timezone: Option<String>,
+    pub zone_source: Option<String>,
+    pub response: Option<String>,
+    pub outcome: Option<CallOutcome>,
+}
+
+/// How a placed call ended, from its `phone_call.ended` webhook.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CallOutcome {
+    pub delivery_status: Option<String>,
+    pub provider_status: Option<String>,
+    pub duration_s: Option<i64>,
+    pub call_output: Option<String>,
+    pub sentiment: Option<String>,
+    pub ended_reason: Option<String>,
+    pub summary: Option<String>,
+    pub transcript: Option<String>,
+    pub provider_call_id: Option<String>,
+    pub received_at: Option<i64>,
+}
+
+const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, request, attempts, \
+     http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms, raw, timezone, \
+     zone_source, response, delivery_status, provider_status, duration_s, call_output, sentiment, \
+     ended_reason, summary, transcript, provider_call_id, outcome_at";
+
+fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
+    Ok(RowRecord {
+        line: r.get::<_, i64>(0)? as u64,
+        state: r.get(1)?,
+        reason: r.get(2)?,
+        detail: r.get(3)?,
+        e164: r.get(4)?,
+        duplicate_of: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+        request: r.get(6)?,
+        attempts: r.get(7)?,
+        http_status: r.get(8)?,
+        error: r.get(9)?,
+        call_id: r.get(10)?,
+        first_attempt_at: r.get(11)?,
+        last_attempt_at: r.get(12)?,
+        latency_ms: r.get(13)?,
+        raw: r.get(14)?,
+        timezone: r.get(15)?,
+        zone_source: r.get(16)?,
+        response: r.get(17)?,
+        outcome: r
+            .get::<_, Option<i64>>(27)?
+            .map(|received_at| -> rusqlite::Result<_> {
+                Ok(CallOutcome {
+                    delivery_status: r.get(18)?,
+                    provider_status: r.get(19)?,
+                    duration_s: r.get(20)?,
+                    call_output: r.get(21)?,
+                    sentiment: r.get(22)?,
+                    ended_reason: r.get(23)?,
+                    summary: r.get(24)?,
+                    transcript: r.get(25)?,
+                    provider_call_id: r.get(26)?,
+                    received_at: Some(received_at),
+                })
+            })
+            .transpose()?,
+    })
+}
+
+impl Ledger {
+    /// One row by its line, if it exists.
+    pub fn row(&self, campaign_id: i64, line: u64) -> Result<Option<RowRecord>, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM rows WHERE campaign_id = ?1 AND line = ?2"),
+                params![campaign_id, line as i64],
+                row_record,
+            )
+            .optional()
+        })
+    }
+
+    /// Every row of a campaign in line order, streamed to `f` (memory stays flat).
+    pub fn for_each_row(
+        &self,
+        campaign_id: i64,
+        mut f: impl FnMut(RowRecord) -> rusqlite::Result<()>,
+    ) -> Result<(), LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ROW_COLUMNS} FROM rows WHERE campaign_id = ?1 ORDER BY line"
+            ))?;
+            let mut rows = st.query([campaign_id])?;
+            while let Some(r) = rows.next()? {
+                f(row_record(r)?)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -58,23 +58,14 @@ async fn open_windows_are_dialed_while_closed_ones_wait_and_say_so() {
         "phone,timezone\n+966501234567,UTC\n+966501234568,Etc/GMT-12\n",
     );
     let window = window_open_in_utc();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialer"))
-        .args([
-            "run",
-            csv.to_str().unwrap(),
-            "--rate",
-            "unlimited",
-            "--window",
-            &window,
-        ])
-        .env("DIALER_LEDGER", env.ledger_path())
-        .env("LEVERS_API_URL", env.sandbox.url())
-        .env("LEVERS_API_TOKEN", "sandbox-token")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let child = env.spawn(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--rate",
+        "unlimited",
+        "--window",
+        &window,
+    ]);
     for _ in 0..500 {
         if env.sandbox.stats().total_calls >= 1 {
             break;

@@ -189,23 +189,14 @@ async fn a_stale_lease_is_taken_over() {
 async fn sigint_stops_cleanly_with_130_and_resume_finishes() {
     let env = Env::new(slow()).await;
     let csv = env.write("int.csv", contacts(40));
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialer"))
-        .args([
-            "run",
-            csv.to_str().unwrap(),
-            "--rate",
-            "unlimited",
-            "--concurrency",
-            "2",
-        ])
-        .env("DIALER_LEDGER", env.ledger_path())
-        .env("LEVERS_API_URL", env.sandbox.url())
-        .env("LEVERS_API_TOKEN", "sandbox-token")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let child = env.spawn(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--rate",
+        "unlimited",
+        "--concurrency",
+        "2",
+    ]);
     // Wait until some calls were placed, then Ctrl-C.
     for _ in 0..200 {
         if env.sandbox.stats().total_calls >= 3 {

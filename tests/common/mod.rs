@@ -51,6 +51,20 @@ impl Env {
 
     /// The same with exactly these credential variables (none of the caller's leak in).
     pub async fn dialer_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = self.command(args, env).output().await;
+        Run::from(out.expect("run the dialer binary"))
+    }
+
+    /// Starts `dialer ARGS` with the sandbox token and returns at once (for signals).
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args, &[("LEVERS_API_TOKEN", "sandbox-token")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the dialer binary")
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialer"));
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -64,7 +78,7 @@ impl Env {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Run::from(cmd.output().await.expect("run the dialer binary"))
+        cmd
     }
 
     pub fn ledger(&self) -> Ledger {

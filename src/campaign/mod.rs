@@ -103,11 +103,11 @@ pub async fn run(
 ) -> Result<RunOutcome, CampaignError> {
     let name = campaign_name(args)?;
     let settings = Settings::from_run(args);
-    let creds = Credentials::resolve(args.dial.token_file.as_deref(), env)?;
-    let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
-
+    // Input problems first: they are what the user is most likely to be fixing.
     let source = CsvSource::open(&args.csv, &settings.source_options())?;
     let planner = settings.planner(&name, source.headers())?;
+    let creds = Credentials::resolve(args.dial.token_file.as_deref(), env)?;
+    let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
     let sha = sha256_file(&args.csv)?;
 
     let ledger = Ledger::open(ledger_path)?;

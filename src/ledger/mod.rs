@@ -22,7 +22,7 @@ use rusqlite::Connection;
 pub use campaigns::{Campaign, NewCampaign};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use records::{CallOutcome, RowRecord};
-pub use report::OutcomeStats;
+pub use report::{OutcomeStats, RequestKeys};
 pub use requeue::{AttemptHistory, RETRYABLE_STATES, Redial, Undelivered};
 pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Transition};
 pub use summary::{Counts, LatencyStats};

@@ -114,3 +114,49 @@ impl Ledger {
         })
     }
 }
+
+/// The metadata keys and prompt-tag keys found in the requests of a campaign's rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestKeys {
+    pub metadata: std::collections::BTreeSet<String>,
+    pub tags: std::collections::BTreeSet<String>,
+}
+
+impl Ledger {
+    /// The distinct `metadata` and `promptTags` keys in the requests of rows in `states`
+    /// (every row when empty), for a CSV header. SQLite's JSON functions read the requests,
+    /// so a million rows cost no per-row work on our side.
+    pub fn request_keys(
+        &self,
+        campaign_id: i64,
+        states: &[String],
+    ) -> Result<RequestKeys, LedgerError> {
+        let states: Vec<String> = states.to_vec();
+        self.read_blocking(move |c| {
+            let filter = if states.is_empty() {
+                String::new()
+            } else {
+                format!("AND r.state IN ({})", vec!["?"; states.len()].join(", "))
+            };
+            // One walk of each request (json_tree) yields both maps' keys.
+            let sql = format!(
+                "SELECT DISTINCT j.path, j.key FROM rows r, json_tree(r.request) j
+                 WHERE r.campaign_id = {campaign_id} AND r.request IS NOT NULL
+                   AND json_valid(r.request) {filter}
+                   AND j.path IN ('$.metadata', '$.promptTags')"
+            );
+            let mut st = c.prepare(&sql)?;
+            let mut rows = st.query(rusqlite::params_from_iter(states.iter()))?;
+            let mut keys = RequestKeys::default();
+            while let Some(r) = rows.next()? {
+                let (path, key): (String, String) = (r.get(0)?, r.get(1)?);
+                if path == "$.metadata" {
+                    keys.metadata.insert(key);
+                } else {
+                    keys.tags.insert(key);
+                }
+            }
+            Ok(keys)
+        })
+    }
+}

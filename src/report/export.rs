@@ -11,6 +11,7 @@ use super::csv::{Columns, CsvOut};
 use super::html;
 use super::record::{Record, StatusFilter};
 use super::summary::{Summary, rfc3339};
+use crate::api::types::{META_CAMPAIGN, META_ROW};
 use crate::ledger::{Campaign, Ledger, LedgerError};
 
 /// The output formats of `dialer report`.
@@ -157,14 +158,14 @@ pub fn write_report(
     let filter = &opts.status;
     match opts.format {
         Format::Csv => {
+            let keys = ledger.request_keys(id, filter.states())?;
             let mut cols = Columns {
                 transcript: opts.with_transcript,
-                ..Columns::default()
+                metadata: keys.metadata,
+                tags: keys.tags,
             };
-            each_record(ledger, id, filter, |r| {
-                cols.observe(&r);
-                Ok(Flow::Continue)
-            })?;
+            cols.metadata.remove(META_CAMPAIGN);
+            cols.metadata.remove(META_ROW);
             let mut w = CsvOut::new(&mut *out);
             let csv_err = |e: csv::Error| ReportError::Write(e.into());
             w.write(&cols.header()).map_err(csv_err)?;

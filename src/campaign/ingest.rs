@@ -14,7 +14,8 @@ use crate::progress::Tally;
 use crate::source::{CsvSource, SourceRecord};
 use crate::zone;
 
-const FIRST_BATCH: usize = 32;
+/// One row first: the first call leaves as soon as one row is planned and stored.
+const FIRST_BATCH: usize = 1;
 const MAX_BATCH: usize = 4096;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

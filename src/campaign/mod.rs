@@ -103,12 +103,18 @@ pub async fn run(
 ) -> Result<RunOutcome, CampaignError> {
     let name = campaign_name(args)?;
     let settings = Settings::from_run(args);
+    // The hash reads the whole file: do it on its own thread while the CSV header is read
+    // and the planner (with its phone-number metadata) is built, not before them.
+    let hashing = {
+        let path = args.csv.clone();
+        std::thread::spawn(move || sha256_file(&path))
+    };
     // Input problems first: they are what the user is most likely to be fixing.
     let source = CsvSource::open(&args.csv, &settings.source_options())?;
     let planner = settings.planner(&name, source.headers())?;
     let creds = Credentials::resolve(args.dial.token_file.as_deref(), env)?;
     let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
-    let sha = sha256_file(&args.csv)?;
+    let sha = hashing.join().unwrap_or_else(|_| sha256_file(&args.csv))?;
 
     let ledger = Ledger::open(ledger_path)?;
     let campaign = ledger
@@ -197,6 +203,14 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         tally.total.store(0, std::sync::atomic::Ordering::Relaxed);
         let t = tally.clone();
         std::thread::spawn(move || {
+            // Wait for the first request: until then the second core is worth more to
+            // the ingest thread than to a progress total.
+            for _ in 0..500 {
+                if t.requests.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             if let Ok(n) = count_records(&path, &opts) {
                 t.total.store(n, std::sync::atomic::Ordering::Relaxed);
             }

@@ -44,8 +44,10 @@ pub struct LatencyStats {
     pub requests: u64,
 }
 
-/// Nearest-rank percentile of an ascending slice.
-pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+/// Nearest-rank percentile of an ascending slice (the reference the counted form is
+/// tested against).
+#[cfg(test)]
+fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }
@@ -103,14 +105,10 @@ impl Ledger {
     }
 
     pub fn latency(&self, campaign_id: i64) -> Result<LatencyStats, LedgerError> {
+        // One entry per distinct millisecond, not per row: memory stays flat on a
+        // million-row campaign.
+        let counts = self.latency_counts(campaign_id)?;
         self.read_blocking(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT latency_ms FROM rows WHERE campaign_id = ?1 AND latency_ms IS NOT NULL
-                 ORDER BY latency_ms",
-            )?;
-            let sorted: Vec<i64> = st
-                .query_map([campaign_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
             let (first, last, requests): (Option<i64>, Option<i64>, i64) = c.query_row(
                 "SELECT min(started_at), max(started_at), count(*) FROM attempts
                  WHERE campaign_id = ?1",
@@ -118,10 +116,10 @@ impl Ledger {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             Ok(LatencyStats {
-                samples: sorted.len() as u64,
-                p50_ms: percentile(&sorted, 50.0),
-                p95_ms: percentile(&sorted, 95.0),
-                p99_ms: percentile(&sorted, 99.0),
+                samples: counts.iter().map(|(_, n)| n).sum(),
+                p50_ms: percentile_of_counts(&counts, 50.0),
+                p95_ms: percentile_of_counts(&counts, 95.0),
+                p99_ms: percentile_of_counts(&counts, 99.0),
                 first_attempt_at: first,
                 last_attempt_at: last,
                 requests: requests as u64,
@@ -130,9 +128,45 @@ impl Ledger {
     }
 }
 
+/// Nearest-rank percentile over (value, count) pairs sorted by value.
+pub fn percentile_of_counts(counts: &[(i64, u64)], p: f64) -> Option<i64> {
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = (((p / 100.0) * total as f64).ceil() as u64).clamp(1, total);
+    let mut seen = 0;
+    counts.iter().find_map(|&(v, n)| {
+        seen += n;
+        (seen >= rank).then_some(v)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{percentile, percentile_of_counts};
+
+    #[test]
+    fn percentiles_from_counts_match_the_sorted_list() {
+        let v: Vec<i64> = [5, 1, 1, 3, 9, 9, 9, 2, 7, 1].into_iter().collect();
+        let mut sorted = v.clone();
+        sorted.sort();
+        let mut counts: Vec<(i64, u64)> = Vec::new();
+        for x in &sorted {
+            match counts.last_mut() {
+                Some((val, n)) if val == x => *n += 1,
+                _ => counts.push((*x, 1)),
+            }
+        }
+        for p in [1.0, 10.0, 50.0, 90.0, 95.0, 99.0, 100.0] {
+            assert_eq!(
+                percentile_of_counts(&counts, p),
+                percentile(&sorted, p),
+                "p{p}"
+            );
+        }
+        assert_eq!(percentile_of_counts(&[], 50.0), None);
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -48,21 +48,21 @@ pub fn normalize_with_country(
     // some) must cost one row, not the run.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
         phonenumber::parse(region, text).map(|n| {
-            let valid = super::valid::is_valid(&n);
-            (n, valid)
+            let found = super::valid::valid_region(&n);
+            (n, found)
         })
     }));
     match parsed {
         // Written by hand: the crate's formatter looks up the national format patterns even
         // for E.164, and those regexes evict the validation ones from its 100-entry cache.
-        Ok(Ok((number, true))) => Ok((
+        Ok(Ok((number, Some(country)))) => Ok((
             format!("+{}{}", number.code().value(), number.national()),
-            number.country().id(),
+            country,
         )),
         _ if no_country => Err(NumberError::Invalid(
             "it has no +country code; write it with one or pass --default-region".to_owned(),
         )),
-        Ok(Ok((number, false))) => {
+        Ok(Ok((number, None))) => {
             let code = number.country().code();
             let region = number
                 .country()

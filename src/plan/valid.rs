@@ -18,12 +18,20 @@ use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::{Regex, RegexBuilder};
 
 /// Same answer as `phonenumber::is_valid(number)`.
+#[cfg(test)]
 pub(crate) fn is_valid(number: &PhoneNumber) -> bool {
+    valid_region(number).is_some()
+}
+
+/// `Some(region)` when the number is valid, naming the region whose rules it matched
+/// (`None` inside for non-geographic codes such as +800). Asking the crate for the region
+/// instead (`Country::id`) would run every region's patterns of the code again.
+pub(crate) fn valid_region(number: &PhoneNumber) -> Option<Option<Id>> {
     let national = number.national().to_string();
     match rules_for(number.code().value()) {
-        Some(rules) => rules.is_valid(&national),
+        Some(rules) => rules.valid_region(&national),
         // A pattern our regex settings refuse: let the crate decide.
-        None => phonenumber::is_valid(number),
+        None => phonenumber::is_valid(number).then(|| number.country().id()),
     }
 }
 
@@ -52,6 +60,8 @@ struct Region {
     /// `None` when the region id is not one `country::Id` knows: the crate then finds no
     /// metadata, so nothing in that region is valid.
     known: bool,
+    /// The region's id (`None` for the non-geographic "001").
+    id: Option<Id>,
     leading_digits: Option<Regex>,
     general: Pattern,
     /// The types `number_type` tries; a number is valid when it matches any of them.
@@ -83,6 +93,7 @@ impl Region {
         };
         Some(Region {
             known: meta.id() == "001" || meta.id().parse::<Id>().is_ok(),
+            id: meta.id().parse::<Id>().ok(),
             leading_digits,
             general: Pattern::new(d.general())?,
             types,
@@ -125,23 +136,21 @@ impl CodeRules {
         Some(CodeRules { regions })
     }
 
-    /// `validator::source_for`, then `number_type` on the region it picks.
-    fn is_valid(&self, national: &str) -> bool {
+    /// `validator::source_for`, then `number_type` on the region it picks: the region when
+    /// the number is valid there.
+    fn valid_region(&self, national: &str) -> Option<Option<Id>> {
         let region = match self.regions.as_slice() {
-            [] => return false,
+            [] => return None,
             [only] => only,
             several => {
                 let picked = several.iter().find(|r| match &r.leading_digits {
                     Some(leading) => leading.is_match(national),
                     None => r.has_type(national),
                 });
-                match picked {
-                    Some(region) => region,
-                    None => return false,
-                }
+                picked?
             }
         };
-        region.known && region.has_type(national)
+        (region.known && region.has_type(national)).then_some(region.id)
     }
 }
 
@@ -237,6 +246,12 @@ mod tests {
                     phonenumber::is_valid(&number),
                     "{text} ({region})"
                 );
+                // Where the crate names a region we name the same one; for some shared
+                // codes (+39 02 ...) it names none and we name the region whose rules matched.
+                if let (Some(found), Some(theirs)) = (valid_region(&number), number.country().id())
+                {
+                    assert_eq!(found, Some(theirs), "region of {text}");
+                }
                 checked += 1;
             }
         }
@@ -260,6 +275,6 @@ mod tests {
     #[test]
     fn unknown_codes_are_invalid() {
         let rules = CodeRules::new(999).expect("rules");
-        assert!(!rules.is_valid("123456789"));
+        assert_eq!(rules.valid_region("123456789"), None);
     }
 }

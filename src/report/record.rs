@@ -67,18 +67,41 @@ fn text(v: serde_json::Value) -> String {
     }
 }
 
+/// What the dialer itself writes: every metadata and tag value a string. Read first,
+/// because it skips building a `serde_json::Value` per cell (the report's hot path).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct SentStrings {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    metadata: BTreeMap<String, String>,
+    prompt_tags: BTreeMap<String, String>,
+}
+
+/// The request's parts, strictly typed when possible, leniently otherwise.
+fn read_sent(body: &str) -> SentStrings {
+    if let Ok(typed) = serde_json::from_str::<SentStrings>(body) {
+        return typed;
+    }
+    let sent: SentRequest = serde_json::from_str(body).unwrap_or_default();
+    SentStrings {
+        first_name: sent.first_name,
+        last_name: sent.last_name,
+        email: sent.email,
+        metadata: strings(sent.metadata),
+        prompt_tags: strings(sent.prompt_tags),
+    }
+}
+
 fn strings(map: BTreeMap<String, serde_json::Value>) -> BTreeMap<String, String> {
     map.into_iter().map(|(k, v)| (k, text(v))).collect()
 }
 
 impl Record {
     pub fn from_row(row: RowRecord) -> Record {
-        let sent: SentRequest = row
-            .request
-            .as_deref()
-            .and_then(|body| serde_json::from_str(body).ok())
-            .unwrap_or_default();
-        let mut metadata = strings(sent.metadata);
+        let sent = row.request.as_deref().map(read_sent).unwrap_or_default();
+        let mut metadata = sent.metadata;
         metadata.remove(META_CAMPAIGN);
         metadata.remove(META_ROW);
         let outcome = row.outcome.unwrap_or_default();
@@ -107,7 +130,7 @@ impl Record {
             detail: row.detail,
             duplicate_of: row.duplicate_of,
             metadata,
-            prompt_tags: strings(sent.prompt_tags),
+            prompt_tags: sent.prompt_tags,
             summary: outcome.summary,
             transcript: outcome.transcript,
             raw: row.raw,

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::ledger::{Ledger, NewCampaign, NewRow};
+use crate::ledger::Ledger;
+use crate::ledger::testing::{campaign_with, dial};
 
 /// Answers from a script per number (cycled through attempts), counting every request.
 #[derive(Default)]
@@ -54,36 +55,10 @@ fn cfg() -> DispatchConfig {
 }
 
 async fn setup(n: u64) -> (tempfile::TempDir, Ledger, i64) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-    let c = ledger
-        .create_campaign(NewCampaign {
-            name: "t".into(),
-            csv_path: "t.csv".into(),
-            csv_sha256: "0".into(),
-            settings: "{}".into(),
-        })
-        .await
-        .unwrap();
-    let rows: Vec<NewRow> = (0..n)
-        .map(|i| {
-            let e164 = format!("+1555{i:07}");
-            NewRow {
-                line: i + 2,
-                request: Some(format!(r#"{{"numberToCall":"{e164}"}}"#)),
-                e164: Some(e164),
-                timezone: None,
-                zone_source: None,
-                skip: None,
-                raw: None,
-            }
-        })
+    let rows = (0..n)
+        .map(|i| dial(i + 2, &format!("+1555{i:07}")))
         .collect();
-    let l = ledger.clone();
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, rows))
-        .await
-        .unwrap()
-        .unwrap();
+    let (dir, ledger, c) = campaign_with("t", rows).await;
     (dir, ledger, c.id)
 }
 

@@ -137,4 +137,6 @@ pub fn now_ms() -> i64 {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

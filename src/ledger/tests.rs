@@ -1,33 +1,11 @@
 //! Ledger behaviour against a real SQLite file in a temp dir.
 
+use super::testing::{campaign_with, dial, insert};
 use super::*;
 use crate::plan::SkipReason;
 
-fn dial(line: u64, e164: &str) -> NewRow {
-    NewRow {
-        line,
-        e164: Some(e164.into()),
-        request: Some(format!(r#"{{"numberToCall":"{e164}"}}"#)),
-        timezone: None,
-        zone_source: None,
-        skip: None,
-        raw: None,
-    }
-}
-
 async fn fresh() -> (tempfile::TempDir, Ledger, Campaign) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-    let c = ledger
-        .create_campaign(NewCampaign {
-            name: "c".into(),
-            csv_path: "c.csv".into(),
-            csv_sha256: "00".into(),
-            settings: "{}".into(),
-        })
-        .await
-        .unwrap();
-    (dir, ledger, c)
+    campaign_with("c", Vec::new()).await
 }
 
 #[tokio::test]
@@ -83,11 +61,7 @@ async fn duplicates_of_a_dialed_number_are_skipped_naming_the_first_row() {
 #[tokio::test]
 async fn a_row_is_marked_in_flight_once_and_recovered_as_uncertain() {
     let (_d, ledger, c) = fresh().await;
-    let l = ledger.clone();
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, vec![dial(2, "+4420")]))
-        .await
-        .unwrap()
-        .unwrap();
+    insert(&ledger, c.id, vec![dial(2, "+4420")]).await;
     let rows = ledger.pending_after(c.id, 0, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     let first = ledger.mark_in_flight(c.id, &rows[0]).await.unwrap();
@@ -102,11 +76,7 @@ async fn a_row_is_marked_in_flight_once_and_recovered_as_uncertain() {
 #[tokio::test]
 async fn a_requeued_attempt_is_given_back() {
     let (_d, ledger, c) = fresh().await;
-    let l = ledger.clone();
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, vec![dial(2, "+4420")]))
-        .await
-        .unwrap()
-        .unwrap();
+    insert(&ledger, c.id, vec![dial(2, "+4420")]).await;
     let row = ledger.pending_after(c.id, 0, 10).await.unwrap().remove(0);
     let inflight = ledger.mark_in_flight(c.id, &row).await.unwrap().unwrap();
     let rec = AttemptRecord {
@@ -128,11 +98,7 @@ async fn a_requeued_attempt_is_given_back() {
 async fn concurrent_writers_share_commits() {
     let (_d, ledger, c) = fresh().await;
     let rows: Vec<NewRow> = (2..202).map(|i| dial(i, &format!("+1{i:09}"))).collect();
-    let l = ledger.clone();
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(c.id, rows))
-        .await
-        .unwrap()
-        .unwrap();
+    insert(&ledger, c.id, rows).await;
     let pending = ledger.pending_after(c.id, 0, 1000).await.unwrap();
     let before = ledger.writer().stats().await;
     let mut tasks = tokio::task::JoinSet::new();

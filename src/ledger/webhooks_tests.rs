@@ -2,39 +2,15 @@
 //! which row states an outcome may change.
 
 use super::*;
-use crate::ledger::{AttemptRecord, Campaign, NewCampaign, NewRow, Transition};
+use crate::ledger::testing::{self, campaign_with};
+use crate::ledger::{AttemptRecord, Campaign, Transition};
 
 async fn fresh(lines: &[u64]) -> (tempfile::TempDir, Ledger, Campaign) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = Ledger::open(&dir.path().join("l.db")).expect("open");
-    let c = ledger
-        .create_campaign(NewCampaign {
-            name: "june".into(),
-            csv_path: "june.csv".into(),
-            csv_sha256: "00".into(),
-            settings: "{}".into(),
-        })
-        .await
-        .expect("campaign");
     let rows = lines
         .iter()
-        .map(|&line| NewRow {
-            line,
-            e164: Some(format!("+9665000000{line:02}")),
-            request: Some("{}".into()),
-            timezone: None,
-            zone_source: None,
-            skip: None,
-            raw: None,
-        })
+        .map(|&line| testing::dial(line, &format!("+9665000000{line:02}")))
         .collect();
-    let l = ledger.clone();
-    let id = c.id;
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(id, rows))
-        .await
-        .expect("join")
-        .expect("insert");
-    (dir, ledger, c)
+    campaign_with("june", rows).await
 }
 
 /// Moves the first pending row to `in_flight`, then (optionally) to where `t` leads.

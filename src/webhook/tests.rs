@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::ledger::{AttemptRecord, Campaign, Ledger, NewCampaign, NewRow, Transition, now_ms};
+use crate::ledger::testing::{campaign_with, dial};
+use crate::ledger::{AttemptRecord, Campaign, Ledger, Transition, now_ms};
 
 const SECRET: &str = "whsec_c2VjcmV0LWZvci10aGUtcmVjZWl2ZXItdGVzdHM=";
 
@@ -17,34 +18,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = Ledger::open(&dir.path().join("l.db")).expect("open");
-    let campaign = ledger
-        .create_campaign(NewCampaign {
-            name: "june".into(),
-            csv_path: "june.csv".into(),
-            csv_sha256: "00".into(),
-            settings: "{}".into(),
-        })
-        .await
-        .expect("campaign");
     let rows = (2..=4)
-        .map(|line| NewRow {
-            line,
-            e164: Some(format!("+96650000000{line}")),
-            request: Some("{}".into()),
-            timezone: None,
-            zone_source: None,
-            skip: None,
-            raw: None,
-        })
+        .map(|line| dial(line, &format!("+96650000000{line}")))
         .collect();
-    let l = ledger.clone();
-    let id = campaign.id;
-    tokio::task::spawn_blocking(move || l.insert_rows_blocking(id, rows))
-        .await
-        .expect("join")
-        .expect("insert");
+    let (dir, ledger, campaign) = campaign_with("june", rows).await;
     let config = ReceiverConfig {
         secret: WebhookSecret::parse(SECRET).expect("secret"),
         path: DEFAULT_PATH.into(),

@@ -317,65 +317,39 @@ fn finish(
         error,
         rec.latency_ms
     ])?;
-    let common = params![row_id, rec.http_status, rec.latency_ms, error];
-    match rec.transition {
-        Transition::Succeeded { body, call_id } => tx
-            .prepare_cached(
-                "UPDATE rows SET state = 'succeeded', http_status = ?2, latency_ms = ?3,
-                     error = ?4, reason = NULL, response = ?5, call_id = ?6
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                row_id,
-                rec.http_status,
-                rec.latency_ms,
-                error,
-                body,
-                call_id
-            ])?,
-        Transition::Failed { reason, .. } => tx
-            .prepare_cached(
-                "UPDATE rows SET state = 'failed', http_status = ?2, latency_ms = ?3,
-                     error = ?4, reason = ?5
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                row_id,
-                rec.http_status,
-                rec.latency_ms,
-                error,
-                reason
-            ])?,
+    // What each transition sets beyond the common columns; SQL keeps the rest as it is.
+    let (state, reason, response, call_id, next_attempt_at) = match rec.transition {
+        Transition::Succeeded { body, call_id } => ("succeeded", None, Some(body), call_id, None),
+        Transition::Failed { reason, .. } => ("failed", Some(reason), None, None, None),
         Transition::RetryWait {
             next_attempt_at, ..
-        } => tx
-            .prepare_cached(
-                "UPDATE rows SET state = 'retry_wait', http_status = ?2, latency_ms = ?3,
-                     error = ?4, next_attempt_at = ?5
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                row_id,
-                rec.http_status,
-                rec.latency_ms,
-                error,
-                next_attempt_at
-            ])?,
-        // A webhook may have proved the call placed while the answer was still on its way.
-        Transition::Uncertain { .. } => tx
-            .prepare_cached(
-                "UPDATE rows SET http_status = ?2, latency_ms = ?3, error = ?4,
-                     state = CASE WHEN outcome_at IS NOT NULL THEN 'succeeded' ELSE 'uncertain' END
-                 WHERE id = ?1",
-            )?
-            .execute(common)?,
-        Transition::Requeue { .. } => tx
-            .prepare_cached(
-                "UPDATE rows SET state = 'pending', http_status = ?2, latency_ms = ?3,
-                     error = ?4, attempts = max(attempts - 1, 0)
-                 WHERE id = ?1",
-            )?
-            .execute(common)?,
+        } => ("retry_wait", None, None, None, Some(next_attempt_at)),
+        Transition::Uncertain { .. } => ("uncertain", None, None, None, None),
+        Transition::Requeue { .. } => ("pending", None, None, None, None),
     };
+    tx.prepare_cached(
+        "UPDATE rows SET http_status = ?2, latency_ms = ?3, error = ?4,
+             -- A webhook may have proved the call placed while its answer was on its way.
+             state = CASE WHEN ?5 = 'uncertain' AND outcome_at IS NOT NULL THEN 'succeeded'
+                          ELSE ?5 END,
+             reason = CASE ?5 WHEN 'succeeded' THEN NULL WHEN 'failed' THEN ?6 ELSE reason END,
+             response = CASE WHEN ?5 = 'succeeded' THEN ?7 ELSE response END,
+             call_id = CASE WHEN ?5 = 'succeeded' THEN ?8 ELSE call_id END,
+             next_attempt_at = CASE WHEN ?5 = 'retry_wait' THEN ?9 ELSE next_attempt_at END,
+             -- 429 and auth refusals placed no call: the attempt is given back.
+             attempts = CASE WHEN ?5 = 'pending' THEN max(attempts - 1, 0) ELSE attempts END
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        row_id,
+        rec.http_status,
+        rec.latency_ms,
+        error,
+        state,
+        reason,
+        response,
+        call_id,
+        next_attempt_at
+    ])?;
     Ok(())
 }

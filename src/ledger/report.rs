@@ -1,6 +1,7 @@
-//! Read-only aggregates behind the reports: requests started over time, the latency
-//! distribution, and what the webhooks said about the calls. Each query returns at most one
-//! entry per distinct value (time slot, millisecond, label), never one per row.
+//! What the reports read besides the rows: requests started over time, the latency
+//! distribution, what the webhooks said about the calls, and the request keys recorded at
+//! ingest. Each query returns at most one entry per distinct value (time slot, millisecond,
+//! label, key), never one per row.
 
 use std::collections::BTreeMap;
 
@@ -123,34 +124,39 @@ pub struct RequestKeys {
 }
 
 impl Ledger {
-    /// The distinct `metadata` and `promptTags` keys in the requests of rows in `states`
-    /// (every row when empty), for a CSV header. SQLite's JSON functions read the requests,
-    /// so a million rows cost no per-row work on our side.
-    pub fn request_keys(
+    /// Records the metadata and prompt-tag keys a campaign's requests carry (idempotent).
+    /// Called before the rows are stored, so a report's header never misses a key.
+    pub fn record_request_keys_blocking(
         &self,
         campaign_id: i64,
-        states: &[String],
-    ) -> Result<RequestKeys, LedgerError> {
-        let states: Vec<String> = states.to_vec();
+        metadata: Vec<String>,
+        tags: Vec<String>,
+    ) -> Result<(), LedgerError> {
+        self.writer.call_blocking(move |tx| {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO request_keys (campaign_id, kind, key) VALUES (?1, ?2, ?3)",
+            )?;
+            for (kind, keys) in [("metadata", metadata), ("tag", tags)] {
+                for key in keys {
+                    st.execute(rusqlite::params![campaign_id, kind, key])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The `metadata` and `promptTags` keys of a campaign's requests, for a CSV header: the
+    /// same columns whatever rows a report keeps, so scripts can rely on them.
+    pub fn request_keys(&self, campaign_id: i64) -> Result<RequestKeys, LedgerError> {
         self.read_blocking(move |c| {
-            let filter = if states.is_empty() {
-                String::new()
-            } else {
-                format!("AND r.state IN ({})", vec!["?"; states.len()].join(", "))
-            };
-            // One walk of each request (json_tree) yields both maps' keys.
-            let sql = format!(
-                "SELECT DISTINCT j.path, j.key FROM rows r, json_tree(r.request) j
-                 WHERE r.campaign_id = {campaign_id} AND r.request IS NOT NULL
-                   AND json_valid(r.request) {filter}
-                   AND j.path IN ('$.metadata', '$.promptTags')"
-            );
-            let mut st = c.prepare(&sql)?;
-            let mut rows = st.query(rusqlite::params_from_iter(states.iter()))?;
+            let mut st = c.prepare_cached(
+                "SELECT kind, key FROM request_keys WHERE campaign_id = ?1 ORDER BY kind, key",
+            )?;
+            let mut rows = st.query([campaign_id])?;
             let mut keys = RequestKeys::default();
             while let Some(r) = rows.next()? {
-                let (path, key): (String, String) = (r.get(0)?, r.get(1)?);
-                if path == "$.metadata" {
+                let (kind, key): (String, String) = (r.get(0)?, r.get(1)?);
+                if kind == "metadata" {
                     keys.metadata.insert(key);
                 } else {
                     keys.tags.insert(key);

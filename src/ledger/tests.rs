@@ -28,6 +28,60 @@ async fn migrations_are_recorded_and_reopen_is_a_no_op() {
     assert_eq!(sync, 2, "synchronous=FULL");
 }
 
+fn with_keys(line: u64, e164: &str, meta: &str, tag: &str) -> NewRow {
+    let mut row = dial(line, e164);
+    row.request = Some(format!(
+        r#"{{"numberToCall":"{e164}","metadata":{{"{meta}":"x"}},"promptTags":{{"{tag}":"1"}}}}"#
+    ));
+    row
+}
+
+fn keys(ledger: &Ledger, id: i64) -> (Vec<String>, Vec<String>) {
+    let k = ledger.request_keys(id).unwrap();
+    (
+        k.metadata.into_iter().collect(),
+        k.tags.into_iter().collect(),
+    )
+}
+
+#[tokio::test]
+async fn request_keys_are_recorded_once_and_read_back_sorted() {
+    let (_dir, ledger, c) = fresh().await;
+    assert_eq!(keys(&ledger, c.id), (vec![], vec![]));
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        let meta = vec!["zeta".to_string(), "account".to_string()];
+        l.record_request_keys_blocking(c.id, meta.clone(), vec!["amount".into()])?;
+        // A second run of the same campaign records the same keys again: no duplicates.
+        l.record_request_keys_blocking(c.id, meta, vec!["amount".into()])
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let want = (vec!["account".into(), "zeta".into()], vec!["amount".into()]);
+    assert_eq!(keys(&ledger, c.id), want);
+}
+
+#[tokio::test]
+async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
+    let rows = vec![
+        with_keys(2, "+966501234567", "account", "amount"),
+        with_keys(3, "+966501234568", "branch", "amount"),
+    ];
+    let (dir, ledger, c) = campaign_with("old", rows).await;
+    drop(ledger);
+    // Make the file what an older dialer left: no keys table, migration 4 not applied.
+    let path = dir.path().join("l.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE request_keys; DELETE FROM schema_migrations WHERE version = 4;")
+        .unwrap();
+    drop(conn);
+    let upgraded = Ledger::open(&path).unwrap();
+    let (meta, tags) = keys(&upgraded, c.id);
+    assert_eq!(meta, ["account", "branch"]);
+    assert_eq!(tags, ["amount"]);
+}
+
 #[tokio::test]
 async fn duplicates_of_a_dialed_number_are_skipped_naming_the_first_row() {
     let (_d, ledger, c) = fresh().await;

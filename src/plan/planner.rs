@@ -136,6 +136,16 @@ impl Planner {
         &self.mapping
     }
 
+    /// Every metadata key a request may carry (`--meta`, metadata columns and the dialer's
+    /// own two), and every prompt-tag key: what a report's columns are made of.
+    pub fn request_keys(&self) -> (Vec<&str>, Vec<&str>) {
+        let mut metadata: Vec<&str> = self.base_meta.keys().map(String::as_str).collect();
+        metadata.extend(self.columns.metadata.iter().map(|(_, k)| k.as_str()));
+        metadata.extend([META_CAMPAIGN, META_ROW]);
+        let tags = self.columns.prompt_tags.iter().map(|(_, k)| k.as_str());
+        (metadata, tags.collect())
+    }
+
     /// How many numbers the do-not-call lists hold.
     pub fn suppressed_numbers(&self) -> usize {
         self.suppress.len()

@@ -86,48 +86,49 @@ impl Columns {
         h
     }
 
-    /// One record's cells, in header order.
-    pub fn cells(&self, r: &Record) -> Vec<String> {
-        fn opt<T: ToString>(v: &Option<T>) -> String {
-            v.as_ref().map(T::to_string).unwrap_or_default()
+    /// One record's cells, in header order, borrowed from the record where they can be
+    /// (a million-row report must not copy every cell twice).
+    pub fn cells<'r>(&self, r: &'r Record) -> Vec<Cow<'r, str>> {
+        fn text(v: &Option<String>) -> Cow<'_, str> {
+            Cow::Borrowed(v.as_deref().unwrap_or(""))
         }
-        let mut c = vec![
-            r.row.to_string(),
-            opt(&r.phone),
-            opt(&r.first_name),
-            opt(&r.last_name),
-            opt(&r.email),
-            r.status.clone(),
-            opt(&r.reason),
-            r.attempts.to_string(),
-            opt(&r.http_status),
-            opt(&r.call_id),
-            opt(&r.first_attempt_at),
-            opt(&r.last_attempt_at),
-            opt(&r.latency_ms),
-            opt(&r.delivery_status),
-            opt(&r.call_output),
-            opt(&r.sentiment),
-            opt(&r.duration_s),
-            opt(&r.ended_reason),
-            opt(&r.timezone),
-            opt(&r.zone_source),
-            opt(&r.error),
-            opt(&r.detail),
-        ];
+        fn num<T: ToString>(v: &Option<T>) -> Cow<'static, str> {
+            v.as_ref()
+                .map_or(Cow::Borrowed(""), |n| Cow::Owned(n.to_string()))
+        }
+        let mut c = Vec::with_capacity(COLUMNS.len() + 1 + self.metadata.len() + self.tags.len());
+        c.extend([
+            Cow::Owned(r.row.to_string()),
+            text(&r.phone),
+            text(&r.first_name),
+            text(&r.last_name),
+            text(&r.email),
+            Cow::Borrowed(r.status.as_str()),
+            text(&r.reason),
+            Cow::Owned(r.attempts.to_string()),
+            num(&r.http_status),
+            text(&r.call_id),
+            text(&r.first_attempt_at),
+            text(&r.last_attempt_at),
+            num(&r.latency_ms),
+            text(&r.delivery_status),
+            text(&r.call_output),
+            text(&r.sentiment),
+            num(&r.duration_s),
+            text(&r.ended_reason),
+            text(&r.timezone),
+            text(&r.zone_source),
+            text(&r.error),
+            text(&r.detail),
+        ]);
         if self.transcript {
-            c.push(opt(&r.transcript));
+            c.push(text(&r.transcript));
         }
-        c.extend(
-            self.metadata
-                .iter()
-                .map(|k| r.metadata.get(k).cloned().unwrap_or_default()),
-        );
-        c.extend(
-            self.tags
-                .iter()
-                .map(|k| r.prompt_tags.get(k).cloned().unwrap_or_default()),
-        );
+        let get = |m: &'r std::collections::BTreeMap<String, String>, k: &String| {
+            Cow::Borrowed(m.get(k).map_or("", String::as_str))
+        };
+        c.extend(self.metadata.iter().map(|k| get(&r.metadata, k)));
+        c.extend(self.tags.iter().map(|k| get(&r.prompt_tags, k)));
         c
     }
 }
@@ -144,9 +145,12 @@ impl<W: Write> CsvOut<W> {
         }
     }
 
-    pub fn write(&mut self, cells: &[String]) -> csv::Result<()> {
-        self.w
-            .write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+    pub fn write<S: AsRef<str>>(&mut self, cells: &[S]) -> csv::Result<()> {
+        for cell in cells {
+            self.w.write_field(neutralise(cell.as_ref()).as_bytes())?;
+        }
+        // An empty record ends the one the fields above began.
+        self.w.write_record(None::<&[u8]>)
     }
 
     pub fn finish(mut self) -> std::io::Result<W> {
@@ -236,8 +240,7 @@ mod tests {
     #[test]
     fn writer_quotes_and_neutralises() {
         let mut out = CsvOut::new(Vec::new());
-        out.write(&["=1+1".into(), "a,b".into(), "+966501234567".into()])
-            .unwrap();
+        out.write(&["=1+1", "a,b", "+966501234567"]).unwrap();
         let bytes = out.finish().unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),

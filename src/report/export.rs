@@ -1,6 +1,6 @@
 //! `dialer report`: streams a campaign's rows from the ledger into one of the four formats.
 //! Rows are read one at a time and written at once, so memory stays flat however large
-//! the campaign (CSV reads the ledger twice: first for the metadata columns, then the rows).
+//! the campaign (the CSV header's metadata columns come from keys recorded at ingest).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -158,7 +158,7 @@ pub fn write_report(
     let filter = &opts.status;
     match opts.format {
         Format::Csv => {
-            let keys = ledger.request_keys(id, filter.states())?;
+            let keys = ledger.request_keys(id)?;
             let mut cols = Columns {
                 transcript: opts.with_transcript,
                 metadata: keys.metadata,

@@ -4,6 +4,7 @@
 //! semaphore) are separate knobs; one cancellation token stops everything.
 
 mod feed;
+mod pace;
 mod policy;
 mod pool;
 mod rate;

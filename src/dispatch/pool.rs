@@ -1,8 +1,8 @@
 //! The dispatch loop and its workers. A row goes: claimed by the feed -> a concurrency
 //! slot -> the 429 pause -> a rate permit -> `in_flight` committed -> one request ->
 //! its transition committed. The permit comes before the `in_flight` mark so a crash while
-//! waiting for the limiter leaves rows `pending`, not `uncertain`; a second gate with the
-//! same quota right before the send keeps the rate true at the API.
+//! waiting for the limiter leaves rows `pending`, not `uncertain`; the pacer right before
+//! the send keeps the rate true at the API.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::feed::{Feed, Hours, Queue, lock};
+use super::pace::Pacer;
 use super::{Caller, DispatchConfig, DispatchReport, IngestProgress, Stop};
 use crate::api::Outcome;
 use crate::ledger::{AttemptRecord, DialRow, Ledger, Transition, now_ms};
@@ -26,10 +27,10 @@ const THROTTLE_BASE: Duration = Duration::from_secs(1);
 const THROTTLE_CAP: Duration = Duration::from_secs(60);
 
 struct Ctx<C> {
-    /// Paces requests at the moment they leave. The feeder's limiter paces the `in_flight`
-    /// marks; the commit between the two takes a variable time (fsync), which would bunch
-    /// requests up at the API without this second gate with the same quota.
-    send_gate: Option<DefaultDirectRateLimiter>,
+    /// Paces requests at the moment they leave: the GCRA of `--rate`/`--burst` that the API
+    /// sees. The feeder's limiter paces the `in_flight` marks; the commit between the two
+    /// takes a variable time (fsync), which would bunch requests up without this gate.
+    pacer: Option<Pacer>,
     ledger: Ledger,
     campaign_id: i64,
     caller: Arc<C>,
@@ -68,11 +69,15 @@ pub async fn dispatch<C: Caller>(
     interrupt: CancellationToken,
     tally: Arc<Tally>,
 ) -> DispatchReport {
+    // One period of extra tolerance for the feeder: its timer wakes late now and then, and
+    // without it every late wake-up would be lost from the rate for good. The pacer, not
+    // the feeder, holds the API to `--burst`; this only lets one row wait there ready.
+    let feeder_burst = cfg.burst.saturating_add(1);
     let limiter: Option<DefaultDirectRateLimiter> =
-        cfg.rate.quota(cfg.burst).map(RateLimiter::direct);
+        cfg.rate.quota(feeder_burst).map(RateLimiter::direct);
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let ctx = Arc::new(Ctx {
-        send_gate: cfg.rate.quota(cfg.burst).map(RateLimiter::direct),
+        pacer: Pacer::new(cfg.rate, cfg.burst),
         ledger: ledger.clone(),
         campaign_id,
         caller,
@@ -184,10 +189,10 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
         Ok(None) => return,
         Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
     };
-    if let Some(gate) = &ctx.send_gate {
+    if let Some(pacer) = &ctx.pacer {
         // Not cancellable: the row is in_flight, so it is either sent or left to become
         // uncertain; the wait is at most a period or two.
-        gate.until_ready().await;
+        pacer.wait().await;
     }
     Tally::add(&ctx.tally.requests, 1);
     let (outcome, latency) = ctx

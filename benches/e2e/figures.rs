@@ -61,7 +61,7 @@ pub fn throughput(ctx: &Ctx) -> Result<(), String> {
     let rows = ctx.rows(200_000);
     let csv = contacts(ctx, rows)?;
     let sandbox = ctx.sandbox()?;
-    let ledger = ctx.work.path().join("throughput.db");
+    let ledger = ctx.work.fresh_ledger("throughput.db")?;
     let cmd = dial(ctx, &ledger, &sandbox.url(), &csv, "throughput");
     let done = child::run(cmd, None, RUN_LIMIT)?.expect_code(&[0], "throughput run")?;
     let placed = sandbox.stats().total_calls;
@@ -124,8 +124,8 @@ fn group_commit(done: &Finished, dialed: u64) {
 pub fn million(ctx: &Ctx) -> Result<(), String> {
     let (small_rows, big_rows) = (ctx.rows(100_000), ctx.rows(1_000_000));
     let (small_csv, big_csv) = (contacts(ctx, small_rows)?, contacts(ctx, big_rows)?);
-    let small_db = ctx.work.path().join("small.db");
-    let big_db = ctx.work.path().join("million.db");
+    let small_db = ctx.work.fresh_ledger("small.db")?;
+    let big_db = ctx.work.fresh_ledger("million.db")?;
 
     let sandbox = ctx.sandbox()?;
     let cmd = dial(ctx, &small_db, &sandbox.url(), &small_csv, "small");
@@ -236,7 +236,7 @@ fn report(ctx: &Ctx, small_db: &Path, small: &str, big_db: &Path, big: &str) -> 
 pub fn dry_run(ctx: &Ctx) -> Result<(), String> {
     let rows = ctx.rows(1_000_000);
     let csv = contacts(ctx, rows)?;
-    let ledger = ctx.work.path().join("dry.db");
+    let ledger = ctx.work.fresh_ledger("dry.db")?;
     let mut cmd = dial(ctx, &ledger, "http://127.0.0.1:9", &csv, "dry");
     cmd.arg("--dry-run");
     let done = child::run(cmd, None, SHORT_LIMIT)?.expect_code(&[0], "dry run")?;
@@ -259,7 +259,7 @@ pub fn rate(ctx: &Ctx) -> Result<(), String> {
     let rows = ctx.rows(4_000);
     let csv = contacts(ctx, rows)?;
     let sandbox = ctx.sandbox()?;
-    let ledger = ctx.work.path().join("rate.db");
+    let ledger = ctx.work.fresh_ledger("rate.db")?;
     let mut cmd = child::dialer(&ctx.bin, &ledger, &sandbox.url());
     cmd.arg("run").arg(&csv);
     cmd.args([

@@ -66,6 +66,21 @@ impl Work {
             Work::Kept(dir) => dir,
         }
     }
+
+    /// A ledger path in the work dir with nothing left there by an earlier run of the same
+    /// group (with `--work`, a finished campaign would be measured as a no-op).
+    pub fn fresh_ledger(&self, name: &str) -> Result<PathBuf, String> {
+        let path = self.path().join(name);
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("cannot remove {}: {e}", file.display())),
+            }
+        }
+        Ok(path)
+    }
 }
 
 /// One-minute load average, as `uptime` shows it.

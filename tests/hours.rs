@@ -87,6 +87,42 @@ async fn open_windows_are_dialed_while_closed_ones_wait_and_say_so() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_of_many_batches_keeps_line_order_and_first_occurrences() {
+    let env = Env::default().await;
+    // 6,000 rows, planned in batches on several threads; the last 100 repeat the first 100,
+    // so the dedupe must see every earlier batch first.
+    let mut csv = common::contacts(5_900);
+    for i in 0..100 {
+        csv.push_str(&format!("again{i},{}\n", common::number(i)));
+    }
+    let file = env.write("many.csv", &csv);
+    let run = env
+        .dialer(&["run", file.to_str().unwrap(), "--dry-run"])
+        .await;
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(out.contains("read 6000 rows"), "{out}");
+    assert!(out.contains("would dial: 5900"), "{out}");
+    assert!(out.contains("duplicate: 100"), "{out}");
+    let listed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(": duplicate: "))
+        .collect();
+    assert_eq!(listed.len(), 50, "{out}");
+    for (k, line) in listed.iter().enumerate() {
+        // Row i sits on line i + 2; its repeat on line 5,900 + i + 2.
+        let want = format!(
+            "line {}: duplicate: same number as line {}",
+            5_902 + k,
+            2 + k
+        );
+        assert_eq!(line.trim(), want);
+    }
+    assert!(out.contains("... and 50 more"), "{out}");
+    assert!(!env.ledger_path().exists(), "a dry run writes no ledger");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_dry_run_reports_rows_outside_the_window_and_writes_nothing() {
     let env = Env::default().await;
     let sample = common::repo_file("samples/contacts.csv");

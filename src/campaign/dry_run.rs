@@ -1,17 +1,21 @@
 //! `run --dry-run`: everything up to the request (read, map, validate, normalise,
-//! deduplicate, suppress, calling window) with nothing sent and nothing written. The
-//! deduplication the ledger does in a real run is done here in memory.
+//! deduplicate, suppress, calling window) with nothing sent and nothing written. Rows are
+//! planned on every core (`dry_plan`); the deduplication the ledger does in a real run is
+//! done here in memory, in line order.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::dry_plan::{Judge, NumberKey, Verdict, judge_in_order};
 use super::{CampaignError, Settings};
-use crate::plan::{Planned, SkipReason};
-use crate::source::{CsvSource, SourceRecord};
-use crate::zone::{self, Window};
+use crate::plan::SkipReason;
+use crate::source::CsvSource;
+use crate::zone::Window;
 
 /// Skipped rows listed one by one; the rest are counted.
 const LISTED: usize = 50;
@@ -40,7 +44,7 @@ pub fn dry_run(
     settings: &Settings,
     now: Timestamp,
 ) -> Result<DryRun, CampaignError> {
-    let mut source = CsvSource::open(csv, &settings.source_options())?;
+    let source = CsvSource::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
     let window: Option<Window> = settings
         .window
@@ -62,56 +66,44 @@ pub fn dry_run(
             .collect(),
         ..DryRun::default()
     };
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut zones = HashMap::new();
-    for record in source.by_ref() {
+    let mut seen: HashMap<NumberKey, u64> = HashMap::new();
+    let examples_done = AtomicBool::new(false);
+    let judge = Judge {
+        planner: &planner,
+        window: window.as_ref(),
+        default_zone: &default_zone,
+        now,
+        examples_done: &examples_done,
+    };
+    let read_error = judge_in_order(source, &judge, |line, verdict| {
         report.rows += 1;
-        let (line, planned) = match record {
-            SourceRecord::Malformed { line, reason, .. } => (
-                line,
-                Planned::Skip {
-                    reason: SkipReason::MalformedRow,
-                    detail: reason,
-                    e164: None,
-                },
-            ),
-            SourceRecord::Row { line, fields } => (line, planner.plan(line, &fields)),
+        let (key, outside_window, example) = match verdict {
+            Verdict::Skip { reason, detail } => return report.skip(line, reason, detail),
+            Verdict::Call {
+                key,
+                outside_window,
+                example,
+            } => (key, outside_window, example),
         };
-        match planned {
-            Planned::Skip { reason, detail, .. } => report.skip(line, reason, detail),
-            Planned::Call(call) => {
-                if let Some(first) = seen.get(&call.e164) {
-                    report.skip(
-                        line,
-                        SkipReason::Duplicate,
-                        format!("same number as line {first}"),
-                    );
-                    continue;
-                }
-                seen.insert(call.e164.clone(), line);
-                report.would_dial += 1;
-                if let Some(w) = &window {
-                    let (name, _) = zone::resolve(
-                        call.timezone.as_deref(),
-                        call.country.as_deref(),
-                        &default_zone,
-                    );
-                    let tz = zones
-                        .entry(name.clone())
-                        .or_insert_with(|| zone::zone(&name).unwrap_or(jiff::tz::TimeZone::UTC));
-                    if !w.is_open(now, tz) {
-                        report.outside_window_now += 1;
-                    }
-                }
-                if report.first_requests.len() < EXAMPLES {
-                    report
-                        .first_requests
-                        .push(serde_json::to_value(&call.request).unwrap_or_default());
-                }
+        match seen.entry(key) {
+            Entry::Occupied(first) => {
+                let detail = format!("same number as line {}", first.get());
+                return report.skip(line, SkipReason::Duplicate, detail);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(line);
             }
         }
-    }
-    if let Some(e) = source.take_error() {
+        report.would_dial += 1;
+        report.outside_window_now += u64::from(outside_window);
+        if let Some(body) = example.filter(|_| report.first_requests.len() < EXAMPLES) {
+            report.first_requests.push(body);
+            if report.first_requests.len() == EXAMPLES {
+                examples_done.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    if let Some(e) = read_error {
         return Err(e.into());
     }
     Ok(report)

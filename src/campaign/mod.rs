@@ -2,6 +2,7 @@
 //! the ledger, runs the ingest thread and the dispatcher side by side, and returns what
 //! happened. `cmd::run` is a thin shell around [`run`].
 
+mod dry_plan;
 mod dry_run;
 mod ingest;
 mod resume;

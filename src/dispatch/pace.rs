@@ -2,7 +2,12 @@
 //! leaves. Unlike governor's check-then-sleep, a caller *reserves* its slot before it
 //! sleeps, so a late wake-up delays only that request and never shifts the schedule: at
 //! 200/s the achieved rate stays at 200/s instead of losing every timer's lateness.
+//!
+//! Because late wake-ups are not charged to the schedule, a request that woke late can
+//! end up close to the ones after it. A sliding window over the actual send times stops
+//! that from ever putting more requests in one second than the schedule itself would.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -11,13 +16,25 @@ use tokio::time::Instant;
 
 use super::Rate;
 
+const SECOND: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 pub struct Pacer {
     period: Duration,
     /// How far ahead of the schedule a request may go: `burst - 1` periods.
     tolerance: Duration,
+    /// The most sends in any window `[t, t + 1 s)` the schedule itself produces:
+    /// `ceil(rate per second) + burst - 1`.
+    per_second: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
     /// The theoretical arrival time of the next request; `None` before the first one.
-    next: Mutex<Option<Instant>>,
+    next: Option<Instant>,
+    /// When the latest sends (at most `per_second`) actually left.
+    sent: VecDeque<Instant>,
 }
 
 impl Pacer {
@@ -25,25 +42,52 @@ impl Pacer {
     pub fn new(rate: Rate, burst: NonZeroU32) -> Option<Pacer> {
         let quota = rate.quota(burst)?;
         let period = quota.replenish_interval();
+        let per_second = rate.per_second()?.ceil() as usize + burst.get() as usize - 1;
         Some(Pacer {
             period,
             tolerance: period.saturating_mul(burst.get() - 1),
-            next: Mutex::new(None),
+            per_second: per_second.max(1),
+            state: Mutex::new(State::default()),
         })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Takes the next free slot at or after `now` and returns when it opens.
     pub fn reserve(&self, now: Instant) -> Instant {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = next.unwrap_or(now);
+        let mut state = self.state();
+        let tat = state.next.unwrap_or(now);
         let at = now.max(tat.checked_sub(self.tolerance).unwrap_or(now));
-        *next = Some(tat.max(at) + self.period);
+        state.next = Some(tat.max(at) + self.period);
         at
     }
 
-    /// Waits for this request's slot.
+    /// Records a send at `now` if the last second has room for it; otherwise returns when
+    /// it will.
+    pub fn admit(&self, now: Instant) -> Option<Instant> {
+        let mut state = self.state();
+        while state
+            .sent
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= SECOND)
+        {
+            state.sent.pop_front();
+        }
+        if state.sent.len() < self.per_second {
+            state.sent.push_back(now);
+            return None;
+        }
+        state.sent.front().map(|&t| t + SECOND)
+    }
+
+    /// Waits for this request's slot, then for room in the last second.
     pub async fn wait(&self) {
         tokio::time::sleep_until(self.reserve(Instant::now())).await;
+        while let Some(at) = self.admit(Instant::now()) {
+            tokio::time::sleep_until(at).await;
+        }
     }
 }
 
@@ -96,5 +140,41 @@ mod tests {
         let slots: Vec<_> = (0..5).map(|_| p.reserve(t0) - t0).collect();
         let ms = Duration::from_millis;
         assert_eq!(slots, [ms(0), ms(0), ms(0), ms(100), ms(200)]);
+    }
+
+    #[test]
+    fn a_late_send_never_puts_more_in_one_second_than_the_schedule() {
+        let p = pacer("200/s", 1);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The first request woke 4 ms late; the next 199 left on time.
+        assert_eq!(p.admit(t0 + ms(4)), None);
+        for k in 1..200 {
+            assert_eq!(p.admit(t0 + ms(5 * k)), None, "send {k}");
+        }
+        // The 201st is on time (1,000 ms) but within a second of the late first one.
+        assert_eq!(p.admit(t0 + ms(1000)), Some(t0 + ms(1004)));
+        assert_eq!(p.admit(t0 + ms(1004)), None);
+    }
+
+    #[test]
+    fn the_window_fits_fractional_rates_and_bursts() {
+        let ms = Duration::from_millis;
+        // 2.5/s: slots 0, 400, 800 share a second, so three must fit.
+        let p = pacer("2.5/s", 1);
+        let t0 = Instant::now();
+        for k in 0..3 {
+            assert_eq!(p.admit(t0 + ms(400 * k)), None);
+        }
+        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1000)));
+        // 10/s with a burst of 3: three at once, then nine more in that second.
+        let p = pacer("10/s", 3);
+        for _ in 0..3 {
+            assert_eq!(p.admit(t0), None);
+        }
+        for k in 1..=9 {
+            assert_eq!(p.admit(t0 + ms(100 * k)), None, "send {k}");
+        }
+        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1000)));
     }
 }

@@ -151,6 +151,7 @@ fn ledger_with_latencies(dir: &std::path::Path, rows: u64) -> (Ledger, i64) {
             zone_source: None,
             skip: None,
             raw: None,
+            contact: None,
         })
         .collect();
     ledger

@@ -94,6 +94,9 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
         (bad[5].as_str(), bad[6].as_str()),
         ("skipped", "invalid_number")
     );
+    // Never dialed, yet the report still says whom the row was about.
+    assert_eq!((bad[2].as_str(), bad[3].as_str()), ("Bad", "Number"));
+    assert_eq!(&bad[22..], ["A-3", "1"]);
     let dup = &rows[3];
     assert_eq!((dup[5].as_str(), dup[6].as_str()), ("skipped", "duplicate"));
     assert!(

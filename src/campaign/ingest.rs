@@ -148,6 +148,8 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
             zone_source: None,
             skip: Some((SkipReason::MalformedRow, reason)),
             raw: Some(raw),
+            // Its cells may not line up with the header, so they name no one for sure.
+            contact: None,
         },
         SourceRecord::Row { line, fields } => match planner.plan(line, &fields) {
             Planned::Call(call) => {
@@ -166,6 +168,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
                     zone_source: Some(why.as_str()),
                     skip: None,
                     raw: None,
+                    contact: None,
                 }
             }
             // A skipped row keeps its cells, so nothing the user gave is lost.
@@ -179,6 +182,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
                 request: None,
                 timezone: None,
                 zone_source: None,
+                contact: serde_json::to_string(&planner.contact(line, &fields)).ok(),
                 skip: Some((reason, detail)),
                 raw: Some(join_record(&fields)),
             },

@@ -26,6 +26,8 @@ pub struct RowRecord {
     pub timezone: Option<String>,
     pub zone_source: Option<String>,
     pub response: Option<String>,
+    /// A skipped row's contact as JSON (names, e-mail, tags, metadata).
+    pub contact: Option<String>,
     pub outcome: Option<CallOutcome>,
 }
 
@@ -47,7 +49,7 @@ pub struct CallOutcome {
 const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, request, attempts, \
      http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms, raw, timezone, \
      zone_source, response, delivery_status, provider_status, duration_s, call_output, sentiment, \
-     ended_reason, summary, transcript, provider_call_id, outcome_at";
+     ended_reason, summary, transcript, provider_call_id, outcome_at, contact";
 
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
     Ok(RowRecord {
@@ -69,6 +71,7 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
         timezone: r.get(15)?,
         zone_source: r.get(16)?,
         response: r.get(17)?,
+        contact: r.get(28)?,
         outcome: r
             .get::<_, Option<i64>>(27)?
             .map(|received_at| -> rusqlite::Result<_> {

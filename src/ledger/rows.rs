@@ -21,6 +21,8 @@ pub struct NewRow {
     pub skip: Option<(SkipReason, String)>,
     /// The raw record of a malformed row.
     pub raw: Option<String>,
+    /// A skipped row's contact (`plan::Contact` as JSON), for reports.
+    pub contact: Option<String>,
 }
 
 /// What an insert batch did.
@@ -104,8 +106,8 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
     };
     tx.prepare_cached(
         "INSERT INTO rows (campaign_id, line, state, reason, detail, e164, dial_key,
-                           duplicate_of, request, raw, timezone, zone_source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           duplicate_of, request, raw, timezone, zone_source, contact)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         campaign_id,
@@ -120,6 +122,7 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         row.raw,
         row.timezone,
         row.zone_source,
+        row.contact,
     ])?;
     Ok(state == "pending")
 }

@@ -13,6 +13,7 @@ pub(crate) fn dial(line: u64, e164: &str) -> NewRow {
         zone_source: None,
         skip: None,
         raw: None,
+        contact: None,
     }
 }
 

@@ -70,11 +70,14 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     ];
     let (dir, ledger, c) = campaign_with("old", rows).await;
     drop(ledger);
-    // Make the file what an older dialer left: no keys table, migration 4 not applied.
+    // Make the file what a dialer of migration 3 left: later migrations undone.
     let path = dir.path().join("l.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE request_keys; DELETE FROM schema_migrations WHERE version = 4;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE request_keys; ALTER TABLE rows DROP COLUMN contact;
+         DELETE FROM schema_migrations WHERE version >= 4;",
+    )
+    .unwrap();
     drop(conn);
     let upgraded = Ledger::open(&path).unwrap();
     let (meta, tags) = keys(&upgraded, c.id);

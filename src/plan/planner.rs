@@ -12,6 +12,23 @@ use super::{Field, PlanError, SkipReason};
 use crate::api::CallRequest;
 use crate::api::types::{META_CAMPAIGN, META_ROW};
 
+/// A row's contact apart from the number, serialised with the request's field names so a
+/// report reads a skipped row's `contact` exactly like a dialed row's request.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub prompt_tags: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
 /// Settings from `dialer run` that shape every request.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -146,6 +163,27 @@ impl Planner {
         (metadata, tags.collect())
     }
 
+    /// What the row on `line` says about its contact apart from the number: names, e-mail,
+    /// prompt tags and metadata, exactly as its request would carry them. A skipped row
+    /// keeps this too, so its report names whom it was about.
+    pub fn contact(&self, line: u64, fields: &[String]) -> Contact {
+        let c = &self.columns;
+        let cell = |i: usize| fields.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let text = |i: Option<usize>| i.and_then(cell).map(str::to_owned);
+        let pairs = |cols| filled(fields, cols);
+        let mut metadata = self.base_meta.clone();
+        metadata.extend(pairs(&c.metadata));
+        metadata.insert(META_CAMPAIGN.to_owned(), self.opts.campaign.clone());
+        metadata.insert(META_ROW.to_owned(), line.to_string());
+        Contact {
+            first_name: text(c.first_name),
+            last_name: text(c.last_name),
+            email: text(c.email),
+            prompt_tags: pairs(&c.prompt_tags).collect(),
+            metadata,
+        }
+    }
+
     /// How many numbers the do-not-call lists hold.
     pub fn suppressed_numbers(&self) -> usize {
         self.suppress.len()
@@ -238,27 +276,18 @@ impl Planner {
             );
         }
 
-        let mut metadata = self.base_meta.clone();
-        for (i, key) in &c.metadata {
-            if let Some(value) = opt_cell(Some(*i)) {
-                metadata.insert(key.clone(), value.to_owned());
-            }
-        }
-        metadata.insert(META_CAMPAIGN.to_owned(), self.opts.campaign.clone());
-        metadata.insert(META_ROW.to_owned(), line.to_string());
-
-        let mut prompt_tags = BTreeMap::new();
-        for (i, key) in &c.prompt_tags {
-            if let Some(value) = opt_cell(Some(*i)) {
-                prompt_tags.insert(key.clone(), value.to_owned());
-            }
-        }
-
+        let Contact {
+            first_name,
+            last_name,
+            email,
+            prompt_tags,
+            metadata,
+        } = self.contact(line, fields);
         let request = CallRequest {
             number_to_call: e164.clone(),
-            first_name: opt_cell(c.first_name).map(str::to_owned),
-            last_name: opt_cell(c.last_name).map(str::to_owned),
-            email: email.map(str::to_owned),
+            first_name,
+            last_name,
+            email,
             contact_uuid,
             create_if_not_exists: self.opts.no_create.then_some(false),
             update_existing: self.opts.update_existing.then_some(true),
@@ -275,6 +304,17 @@ impl Planner {
             country: country.map(|id| id.as_ref().to_owned()),
         })
     }
+}
+
+/// The `(key, cell)` pairs of `cols` whose cells are not empty, trimmed.
+fn filled<'a>(
+    fields: &'a [String],
+    cols: &'a [(usize, String)],
+) -> impl Iterator<Item = (String, String)> + 'a {
+    cols.iter().filter_map(|(i, key)| {
+        let value = fields.get(*i).map(|s| s.trim()).filter(|s| !s.is_empty())?;
+        Some((key.clone(), value.to_owned()))
+    })
 }
 
 fn skip(reason: SkipReason, detail: String, e164: Option<String>) -> Planned {

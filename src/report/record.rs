@@ -100,7 +100,9 @@ fn strings(map: BTreeMap<String, serde_json::Value>) -> BTreeMap<String, String>
 
 impl Record {
     pub fn from_row(row: RowRecord) -> Record {
-        let sent = row.request.as_deref().map(read_sent).unwrap_or_default();
+        // A skipped row has no request, but its contact has the same shape.
+        let body = row.request.as_deref().or(row.contact.as_deref());
+        let sent = body.map(read_sent).unwrap_or_default();
         let mut metadata = sent.metadata;
         metadata.remove(META_CAMPAIGN);
         metadata.remove(META_ROW);
@@ -216,8 +218,23 @@ mod tests {
             timezone: Some("Asia/Riyadh".into()),
             zone_source: Some("country".into()),
             response: Some("{}".into()),
+            contact: None,
             outcome: None,
         }
+    }
+
+    #[test]
+    fn a_skipped_row_is_named_from_its_contact() {
+        let skipped = RowRecord {
+            state: "skipped".into(),
+            reason: Some("invalid_number".into()),
+            request: None,
+            contact: Some(r#"{"firstName":"Omar","metadata":{"account":"A-9"}}"#.into()),
+            ..row()
+        };
+        let r = Record::from_row(skipped);
+        assert_eq!(r.first_name.as_deref(), Some("Omar"));
+        assert_eq!(r.metadata["account"], "A-9");
     }
 
     #[test]

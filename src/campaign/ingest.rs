@@ -82,8 +82,7 @@ fn ingest(
     let mut batch_size = FIRST_BATCH;
     let mut total = skip_through_count(ledger, campaign_id, skip_through)?;
     let (metadata, tags) = planner.request_keys();
-    let owned = |keys: Vec<&str>| keys.into_iter().map(str::to_owned).collect();
-    ledger.record_request_keys_blocking(campaign_id, owned(metadata), owned(tags))?;
+    ledger.record_request_keys_blocking(campaign_id, metadata, tags)?;
     for record in source.by_ref() {
         if record.line() <= skip_through {
             continue;

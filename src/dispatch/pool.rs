@@ -202,7 +202,7 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
     };
     if let Some(pacer) = &ctx.pacer {
         // Not cancellable: the row is in_flight, so it is either sent or left to become
-        // uncertain; the wait is at most a period or two.
+        // uncertain; the wait is at most the feeder's lead (FEEDER_LEAD) and a period.
         pacer.wait().await;
     }
     Tally::add(&ctx.tally.requests, 1);

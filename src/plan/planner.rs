@@ -155,11 +155,11 @@ impl Planner {
 
     /// Every metadata key a request may carry (`--meta`, metadata columns and the dialer's
     /// own two), and every prompt-tag key: what a report's columns are made of.
-    pub fn request_keys(&self) -> (Vec<&str>, Vec<&str>) {
-        let mut metadata: Vec<&str> = self.base_meta.keys().map(String::as_str).collect();
-        metadata.extend(self.columns.metadata.iter().map(|(_, k)| k.as_str()));
-        metadata.extend([META_CAMPAIGN, META_ROW]);
-        let tags = self.columns.prompt_tags.iter().map(|(_, k)| k.as_str());
+    pub fn request_keys(&self) -> (Vec<String>, Vec<String>) {
+        let mut metadata: Vec<String> = self.base_meta.keys().cloned().collect();
+        metadata.extend(self.columns.metadata.iter().map(|(_, k)| k.clone()));
+        metadata.extend([META_CAMPAIGN.to_owned(), META_ROW.to_owned()]);
+        let tags = self.columns.prompt_tags.iter().map(|(_, k)| k.clone());
         (metadata, tags.collect())
     }
 

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Env, contacts, number};
+use dialer::ledger::RowState;
 use dialer::sandbox::SandboxConfig;
 
 fn fast() -> Vec<&'static str> {
@@ -62,7 +63,7 @@ async fn a_401_stops_with_exit_4_and_rows_stay_pending() {
     assert!(!run.stderr.contains("wrong-token-value"), "{}", run.stderr);
     assert!(!run.stdout.contains("wrong-token-value"));
     let counts = env.counts("auth");
-    assert_eq!(counts.state("pending"), 5, "{counts:?}");
+    assert_eq!(counts.state(RowState::Pending), 5, "{counts:?}");
     assert_eq!(env.sandbox.stats().total_calls, 0);
 }
 

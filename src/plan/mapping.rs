@@ -224,8 +224,8 @@ pub(crate) fn looks_like_number(s: &str) -> bool {
     digits >= 3
 }
 
-/// Quotes for a POSIX shell when needed, so the suggested `--map` can be pasted as is.
-fn shell_quote(s: &str) -> String {
+/// Quotes for a POSIX shell when needed, so a suggested command can be pasted as is.
+pub(crate) fn shell_quote(s: &str) -> String {
     let plain = s
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "=._-:/@+,".contains(c));

@@ -103,24 +103,10 @@ pub enum Command {
     #[command(after_help = EXAMPLES_DEMO)]
     Demo(DemoArgs),
     /// Shell completions (bash, zsh, fish, powershell, elvish) on stdout.
-    #[command(
-        after_help = EXAMPLES_COMPLETIONS,
-        arg(unused::ledger()),
-        arg(unused::no_progress()),
-        arg(unused::verbose()),
-        arg(unused::quiet()),
-        arg(unused::log_format())
-    )]
+    #[command(after_help = EXAMPLES_COMPLETIONS, args(unused::all()))]
     Completions(CompletionsArgs),
     /// The roff man page on stdout (or one page per command into a directory).
-    #[command(
-        after_help = EXAMPLES_MANPAGE,
-        arg(unused::ledger()),
-        arg(unused::no_progress()),
-        arg(unused::verbose()),
-        arg(unused::quiet()),
-        arg(unused::log_format())
-    )]
+    #[command(after_help = EXAMPLES_MANPAGE, args(unused::all()))]
     Manpage(ManpageArgs),
 }
 

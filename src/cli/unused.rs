@@ -49,3 +49,8 @@ pub fn log_format() -> Arg {
         .value_parser(EnumValueParser::<LogFormat>::new())
         .hide(true)
 }
+
+/// Every global option, for commands that neither log nor touch a ledger.
+pub fn all() -> [Arg; 5] {
+    [ledger(), no_progress(), verbose(), quiet(), log_format()]
+}

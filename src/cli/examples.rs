@@ -58,8 +58,8 @@ Examples:
 
 pub const EXAMPLES_DEMO: &str = "\
 Examples:
-  dialer demo                                   a temporary ledger, removed at the end
-  dialer --ledger demo.db demo                  keep it: then dialer --ledger demo.db status demo
+  dialer demo                                   ends with the commands that look at its ledger
+  dialer --ledger demo.db demo                  the ledger in ./demo.db, not in a temp directory
   dialer demo --rate 50/s --report demo.html";
 
 pub const EXAMPLES_COMPLETIONS: &str = "\

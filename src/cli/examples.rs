@@ -35,7 +35,7 @@ Examples:
 pub const EXAMPLES_STATUS: &str = "\
 Examples:
   dialer status                                 every campaign in ./dialer.db
-  dialer status spring --json | jq .summary
+  dialer status spring --json | jq .counts
   dialer status spring --row 42                 one row and its attempts";
 
 pub const EXAMPLES_WEBHOOK: &str = "\

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 use clap_mangen::Man;
+use roff::{Roff, roman};
 
 use super::{CmdError, exit};
 use crate::cli::{Cli, ManpageArgs};
@@ -41,13 +42,19 @@ fn command() -> clap::Command {
     cmd
 }
 
-/// The whole manual as one roff page: clap_mangen's page for `dialer`, then a section per
-/// command made of that command's own description, synopsis, options and examples.
+/// The whole manual as one roff page: clap_mangen's sections for `dialer`, then a section
+/// per command made of that command's own description, synopsis, options and examples.
 pub fn page() -> std::io::Result<Vec<u8>> {
     let cmd = command();
-    let mut top = Vec::new();
-    Man::new(cmd.clone()).render(&mut top)?;
-    let mut out = retitle(&top, ".SH ");
+    let man = Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    out.extend(examples(&cmd, "SH"));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         writeln!(out, ".SH \"DIALER {}\"", sub.get_name().to_uppercase())?;
         let man = Man::new(sub.clone());
@@ -55,24 +62,37 @@ pub fn page() -> std::io::Result<Vec<u8>> {
         man.render_description_section(&mut section)?;
         man.render_synopsis_section(&mut section)?;
         man.render_options_section(&mut section)?;
-        if sub.get_after_help().is_some() {
-            man.render_extra_section(&mut section)?;
-        }
         // A command's parts are subsections of its section, not sections of the page.
-        out.extend(retitle(&section, ".SS "));
+        out.extend(demote(&section));
+        out.extend(examples(sub, "SS"));
     }
+    man.render_version_section(&mut out)?;
     Ok(out)
 }
 
-/// `roff` with every section heading written with `macro_` (`.SH ` or `.SS `), and
-/// clap_mangen's "EXTRA" heading, which holds our after-help text, named for what it is.
-fn retitle(roff: &[u8], macro_: &str) -> Vec<u8> {
+/// The command's "Examples:" after-help as an EXAMPLES heading (`.SH` or `.SS`) over
+/// unfilled text: clap_mangen would refill it as a paragraph, and an example command
+/// broken across lines at random is no example.
+fn examples(cmd: &clap::Command, heading: &str) -> Vec<u8> {
+    let Some(text) = cmd.get_after_help().map(|t| t.to_string()) else {
+        return Vec::new();
+    };
+    let body = text.strip_prefix("Examples:\n").unwrap_or(&text);
+    let mut roff = Roff::new();
+    roff.control(heading, ["EXAMPLES"])
+        .control("nf", [])
+        .text(vec![roman(body)])
+        .control("fi", []);
+    roff.to_roff().into_bytes()
+}
+
+/// `roff` with its `.SH` section headings turned into `.SS` subsection headings.
+fn demote(roff: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(roff);
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         match line.strip_prefix(".SH ") {
-            Some("EXTRA") => out.push_str(&format!("{macro_}EXAMPLES")),
-            Some(title) => out.push_str(&format!("{macro_}{title}")),
+            Some(title) => out.push_str(&format!(".SS {title}")),
             None => out.push_str(line),
         }
         out.push('\n');

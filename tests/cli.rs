@@ -305,3 +305,28 @@ fn the_demo_says_how_to_look_at_what_it_did() {
     // The demo keeps its temporary directory for these commands; the test tidies it.
     std::fs::remove_dir_all(Path::new(ledger).parent().unwrap()).unwrap();
 }
+
+#[test]
+fn the_dry_run_shows_a_whole_name_column_split_into_first_and_last_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("names.csv");
+    std::fs::write(&csv, "Full Name,phone\nSara Al Harbi,0501234567\n").unwrap();
+    let ledger = dir.path().join("n.db");
+    let out = dialer(&[
+        "run",
+        csv.to_str().unwrap(),
+        "--default-region",
+        "SA",
+        "--dry-run",
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("Full Name -> firstName + lastName (split at the first space)"),
+        "{text}"
+    );
+    assert!(text.contains("\"firstName\": \"Sara\""), "{text}");
+    assert!(text.contains("\"lastName\": \"Al Harbi\""), "{text}");
+}

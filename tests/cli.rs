@@ -107,6 +107,28 @@ fn global_options_show_only_on_commands_they_apply_to() {
             assert!(!help.contains(flag), "`{name} --help` shows {flag}");
         }
     }
+    // Nor in the completions of those commands, while the commands that use them keep them.
+    let bash = stdout(&dialer(&["completions", "bash"]));
+    let words = |name: &str| {
+        let case = format!("dialer__subcmd__{name})");
+        bash.lines()
+            .skip_while(|l| l.trim() != case)
+            .find(|l| l.contains("opts=\""))
+            .unwrap_or_else(|| panic!("no completion words for {name}"))
+            .to_owned()
+    };
+    let sandbox = words("sandbox");
+    assert!(
+        !sandbox.contains("--ledger") && sandbox.contains("--latency"),
+        "{sandbox}"
+    );
+    assert!(!words("manpage").contains("--verbose"));
+    assert!(!words("status").contains("--no-progress"));
+    let run = words("run");
+    assert!(
+        run.contains("--ledger") && run.contains("--no-progress"),
+        "{run}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
+use clap::{Command, CommandFactory};
 
 use super::{CmdError, exit};
 use crate::cli::{Cli, CompletionsArgs};
@@ -20,8 +20,45 @@ pub fn run(args: &CompletionsArgs) -> Result<i32, CmdError> {
 
 /// The completion script for `shell`, for a binary called `dialer`.
 pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut cmd = Cli::command();
+    let mut cmd = visible_tree(Cli::command());
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "dialer", &mut out);
     out
+}
+
+/// The command tree as its help shows it. clap_complete's scripts offer hidden flags too,
+/// and the hidden stand-ins that keep a global option off a command's help
+/// (`cli::unused`) would bring `--ledger` back into `dialer sandbox <TAB>`. So the tree is
+/// built (globals copied where they apply), then copied with only visible arguments and
+/// none of them global, so nothing is copied a second time.
+fn visible_tree(mut cmd: Command) -> Command {
+    cmd.build();
+    let subs: Vec<Command> = cmd.get_subcommands().map(visible_tree_of).collect();
+    visible_only(&cmd).subcommands(subs)
+}
+
+fn visible_tree_of(cmd: &Command) -> Command {
+    let subs: Vec<Command> = cmd.get_subcommands().map(visible_tree_of).collect();
+    visible_only(cmd).subcommands(subs)
+}
+
+fn visible_only(cmd: &Command) -> Command {
+    let args = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .map(|a| a.clone().global(false));
+    let copy = Command::new(cmd.get_name().to_owned());
+    let copy = match cmd.get_about() {
+        Some(about) => copy.about(about.clone()),
+        None => copy,
+    };
+    // Only a command that has a version may keep the -V flag copied from it.
+    let copy = match cmd.get_version() {
+        Some(version) => copy.version(version.to_owned()),
+        None => copy,
+    };
+    copy.disable_help_flag(true)
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .args(args)
 }

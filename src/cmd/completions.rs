@@ -33,8 +33,7 @@ pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
 /// none of them global, so nothing is copied a second time.
 fn visible_tree(mut cmd: Command) -> Command {
     cmd.build();
-    let subs: Vec<Command> = cmd.get_subcommands().map(visible_tree_of).collect();
-    visible_only(&cmd).subcommands(subs)
+    visible_tree_of(&cmd)
 }
 
 fn visible_tree_of(cmd: &Command) -> Command {

@@ -53,6 +53,8 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
             let interrupt = cmd::interrupt_on_signals();
             cmd::demo::run(cli.ledger.clone(), args, interrupt, !cli.no_progress).await
         }
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Manpage(args) => cmd::manpage::run(args),
     }
 }
 

@@ -14,8 +14,14 @@ fn fast() -> Vec<&'static str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_422_fails_the_row_with_the_apis_message() {
     let env = Env::default().await;
-    let csv = env.write("bad.csv", contacts(2));
-    let mut args = vec!["run", csv.to_str().unwrap(), "--template", "not-a-uuid"];
+    // A template column, because `--template` itself is refused before anything is sent.
+    let rows = format!(
+        "phone,template\n{0},not-a-uuid\n{1},not-a-uuid\n",
+        number(0),
+        number(1)
+    );
+    let csv = env.write("bad.csv", rows);
+    let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     let run = env.dialer(&args).await;
     run.expect_code(1);

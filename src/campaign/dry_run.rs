@@ -57,8 +57,8 @@ pub fn dry_run(
         encoding: source.encoding_name().to_string(),
         mapping: planner
             .mapping()
-            .columns()
-            .map(|(c, f)| (c.to_string(), f.to_string()))
+            .described()
+            .map(|(c, f)| (c.to_string(), f))
             .collect(),
         ..DryRun::default()
     };

@@ -28,6 +28,7 @@ pub async fn run(
 ) -> Result<i32, CmdError> {
     let io = |e: std::io::Error| CmdError::Io(format!("demo: {e}"));
     let tmp = tempfile::tempdir().map_err(io)?;
+    let kept = ledger.is_some();
     let ledger_path = ledger.unwrap_or_else(|| tmp.path().join("demo.db"));
     let store = Ledger::open(&ledger_path)?;
 
@@ -105,7 +106,31 @@ pub async fn run(
     );
     sb.shutdown().await;
     receiver.shutdown().await;
+    if !kept {
+        // The demo's whole point is what it leaves behind: keep the temporary directory so
+        // the commands printed below work (the system's temp cleaning removes it later).
+        let _ = tmp.keep();
+    }
+    println!("{}", look_at_it(&ledger_path, kept));
     Ok(code)
+}
+
+/// What to type next to see what the demo did, with this run's ledger path in it.
+fn look_at_it(ledger: &std::path::Path, kept: bool) -> String {
+    let l = crate::plan::mapping::shell_quote(&ledger.display().to_string());
+    let mut text = format!(
+        "look at what it did:\n  \
+         dialer --ledger {l} status demo\n  \
+         dialer --ledger {l} status demo --row 2\n  \
+         dialer --ledger {l} report demo --out demo.html"
+    );
+    if !kept {
+        text.push_str(
+            "\nthat ledger is in a temporary directory; to keep one where you choose, run \
+             `dialer --ledger demo.db demo`",
+        );
+    }
+    text
 }
 
 fn loopback() -> std::net::SocketAddr {

@@ -1,7 +1,9 @@
 //! One file per subcommand, each thin: parse what it needs, call the library, print. The
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
+pub mod completions;
 pub mod demo;
+pub mod manpage;
 pub mod report;
 pub mod resume;
 pub mod run;

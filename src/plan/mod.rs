@@ -9,7 +9,8 @@
 //! - `valid`: libphonenumber's validity rules with regexes compiled once (speed).
 //! - [`planner`]: one record -> [`Planned`], with SPEC.md's skip-reason precedence.
 
-pub mod field;
+pub mod email;
+mod field;
 pub mod mapping;
 pub mod number;
 pub mod planner;
@@ -22,6 +23,7 @@ mod sample_tests;
 
 use std::path::PathBuf;
 
+pub use email::email_problem;
 pub use field::{Field, parse_map_arg, parse_meta_arg};
 pub use mapping::Mapping;
 pub use number::{NumberError, normalize_number, normalize_with_country, parse_region, warm_up};

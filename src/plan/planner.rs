@@ -248,15 +248,10 @@ impl Planner {
         };
 
         let email = opt_cell(c.email);
-        if let Some(raw) = email
-            && !is_practical_email(raw)
-        {
+        if let Some((raw, why)) = email.and_then(|raw| Some((raw, super::email_problem(raw)?))) {
             return skip(
                 SkipReason::InvalidEmail,
-                format!(
-                    "\"{}\" is not an email address (expected name@domain.tld).",
-                    shorten(raw)
-                ),
+                format!("\"{}\" is not an email address: {why}", shorten(raw)),
                 Some(e164),
             );
         }
@@ -354,21 +349,6 @@ fn shorten(s: &str) -> String {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.into_owned(),
     }
-}
-
-/// A practical check, not RFC 5322: no whitespace, exactly one `@`, a non-empty local part,
-/// and a domain of at least two non-empty dot-separated labels (`a@example.com`). It catches
-/// the typos a spreadsheet holds (`ana.example.com`, `ana@example`, `ana@@x.com`) without
-/// refusing unusual but real addresses; the API has the last word.
-pub fn is_practical_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && !s.chars().any(char::is_whitespace)
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
 }
 
 /// The canonical IANA name of `raw` (matched without regard to ASCII case), if jiff's bundled

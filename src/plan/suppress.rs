@@ -149,14 +149,12 @@ fn is_number_line(line: &str, region: Option<Id>) -> bool {
     !line.contains([',', ';', '\t', '|']) && parses(line, region)
 }
 
-/// The delimiter used most often in the header line, `,` when there is none.
+/// The header line's delimiter, by the same sniffer as the contacts file (quotes respected).
 fn sniff_delimiter(header: &str) -> u8 {
-    [b',', b';', b'\t', b'|']
-        .into_iter()
-        .map(|d| (header.bytes().filter(|b| *b == d).count(), d))
-        .filter(|(n, _)| *n > 0)
-        .max_by_key(|(n, d)| (*n, std::cmp::Reverse(*d == b',')))
-        .map_or(b',', |(_, d)| d)
+    let mut sniffer = crate::source::Sniffer::default();
+    sniffer.feed(header.as_bytes());
+    sniffer.feed(b"\n");
+    sniffer.delimiter()
 }
 
 #[cfg(test)]

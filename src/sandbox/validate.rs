@@ -3,6 +3,7 @@
 //!
 //! Booleans follow pydantic's lax mode (`"yes"`, `1` are accepted), strings do not coerce.
 
+pub use crate::plan::email_problem;
 use serde_json::{Map, Value, json};
 
 /// The pattern pydantic is given for `numberToCall`, quoted verbatim in its error message.
@@ -147,43 +148,6 @@ pub fn is_e164(number: &str) -> bool {
     (7..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())
         && !digits.starts_with('0')
-}
-
-/// Why `email` is not an address, in the words of python's `email-validator` (which
-/// pydantic's `EmailStr` uses); `None` when it looks like one.
-pub fn email_problem(email: &str) -> Option<&'static str> {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Some("An email address must have an @-sign.");
-    };
-    if local.is_empty() {
-        return Some("There must be something before the @-sign.");
-    }
-    if domain.is_empty() {
-        return Some("There must be something after the @-sign.");
-    }
-    if local.contains('@') || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some("The email address contains invalid characters.");
-    }
-    if !domain.contains('.') {
-        return Some("The part after the @-sign is not valid. It should have a period.");
-    }
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    if !domain.split('.').all(label_ok) {
-        return Some("The part after the @-sign contains invalid characters.");
-    }
-    if domain
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
-    {
-        return Some("The part after the @-sign is not valid IDNA.");
-    }
-    None
 }
 
 fn parse_object(raw: &[u8]) -> Result<Value, Vec<Value>> {

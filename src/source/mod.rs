@@ -17,6 +17,7 @@ mod decode;
 mod error;
 mod records;
 mod sniff;
+pub(crate) use sniff::Sniffer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

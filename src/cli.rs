@@ -142,6 +142,10 @@ pub struct RunArgs {
     /// Force the delimiter instead of sniffing it: , ; | or tab (\t).
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// The sheet of a workbook (.xlsx/.xls/.ods) to read, by name or position (1 = first)
+    /// [default: the first sheet with data].
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
     /// Calling hours in each contact's local time, e.g. 09:00-18:00 (may cross midnight).
     #[arg(long, value_parser = parse_window)]
     pub window: Option<Window>,

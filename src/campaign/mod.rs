@@ -23,7 +23,7 @@ use crate::ledger::{
 };
 use crate::plan::{PlanError, Planner};
 use crate::progress::{self, Tally};
-use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
+use crate::source::{Source, SourceError, SourceOptions, count_records};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
@@ -82,7 +82,7 @@ pub struct Job {
     pub client: LeversClient,
     pub cfg: DispatchConfig,
     /// The CSV still to ingest, when the ledger does not hold every record yet.
-    pub source: Option<(CsvSource, Planner)>,
+    pub source: Option<(Source, Planner)>,
     /// Row states to put back in the queue once the lease is held (`retry`).
     pub requeue: Vec<String>,
     /// Undelivered calls to put back in the queue (`retry --outcome undelivered`).
@@ -115,7 +115,7 @@ pub async fn run(
     std::thread::spawn(crate::plan::warm_up);
     // Input problems first: they are what the user is most likely to be fixing, so the
     // client's errors wait until the planner has been built.
-    let source = CsvSource::open(&args.csv, &settings.source_options())?;
+    let source = Source::open(&args.csv, &settings.source_options())?;
     let client = Credentials::resolve(args.dial.token_file.as_deref(), env)
         .and_then(|creds| LeversClient::new(&settings.api_url, creds, settings.timeout()));
     let planner = settings.planner(&name, source.headers())?;

@@ -10,7 +10,7 @@ use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
 use crate::api::{Credentials, LeversClient};
 use crate::cli::OverrideArgs;
 use crate::ledger::{Campaign, Ledger, RETRYABLE_STATES, Undelivered};
-use crate::source::CsvSource;
+use crate::source::Source;
 
 /// Continues `name`, or the one unfinished campaign when no name is given.
 pub async fn resume(
@@ -106,7 +106,7 @@ fn prepare(
 fn reopen_csv(
     campaign: &Campaign,
     settings: &Settings,
-) -> Option<(CsvSource, crate::plan::Planner)> {
+) -> Option<(Source, crate::plan::Planner)> {
     let path = Path::new(&campaign.csv_path);
     let same = sha256_file(path).is_ok_and(|sha| sha == campaign.csv_sha256);
     if !same {
@@ -118,7 +118,7 @@ fn reopen_csv(
         );
         return None;
     }
-    let source = CsvSource::open(path, &settings.source_options()).ok()?;
+    let source = Source::open(path, &settings.source_options()).ok()?;
     let planner = settings.planner(&campaign.name, source.headers()).ok()?;
     Some((source, planner))
 }

@@ -45,6 +45,9 @@ pub struct Settings {
     /// `--start-at`, RFC 3339.
     #[serde(default)]
     pub start_at: Option<String>,
+    /// `--sheet`: the workbook sheet read, by name or position.
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 impl Settings {
@@ -65,6 +68,7 @@ impl Settings {
             suppress: args.suppress.clone(),
             encoding: args.encoding.clone(),
             delimiter: args.delimiter,
+            sheet: args.sheet.clone(),
             rate: d.rate.to_string(),
             burst: d.burst.get(),
             concurrency: d.concurrency,
@@ -106,6 +110,7 @@ impl Settings {
         SourceOptions {
             delimiter: self.delimiter,
             encoding: self.encoding.clone(),
+            sheet: self.sheet.clone(),
         }
     }
 

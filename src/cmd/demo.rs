@@ -130,6 +130,7 @@ fn demo_args(csv: PathBuf, dnc: PathBuf, args: &DemoArgs, api_url: String) -> Ru
         suppress: vec![dnc],
         encoding: None,
         delimiter: None,
+        sheet: None,
         window: None,
         tz: None,
         start_at: None,

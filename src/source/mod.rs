@@ -1,4 +1,5 @@
-//! Streaming CSV reading: encodings, delimiter sniffing, physical line numbers.
+//! Streaming contact files: CSV (encodings, delimiter sniffing, physical line numbers) and
+//! spreadsheets ([`sheet`]), behind the one [`Source`] that picks by content ([`kind`]).
 //!
 //! [`CsvSource`] turns a file (or any reader) into [`SourceRecord`]s one at a time, so memory
 //! does not grow with the number of rows and dialing can start before the file is read to its
@@ -13,9 +14,12 @@
 //! the iteration early; the caller must then call [`CsvSource::take_error`] to tell "the file
 //! ended" from "the file could not be read to its end".
 
+mod any;
 mod decode;
 mod error;
+pub mod kind;
 mod records;
+pub mod sheet;
 mod sniff;
 #[cfg(test)]
 mod tests;
@@ -28,6 +32,7 @@ use std::path::Path;
 
 use encoding_rs::Encoding;
 
+pub use any::{Source, count_records};
 pub use error::SourceError;
 use records::{MAX_RECORD_BYTES, RecordReader};
 
@@ -39,6 +44,8 @@ pub struct SourceOptions {
     /// A WHATWG encoding label (`windows-1252`, `shift_jis`, ...) for files without a BOM.
     /// A byte-order mark in the file wins over it.
     pub encoding: Option<String>,
+    /// `--sheet`: a workbook's sheet, by name or 1-based position; ignored for a CSV.
+    pub sheet: Option<String>,
 }
 
 /// One record of the file, named by the physical line it starts on (the header is line 1).
@@ -197,7 +204,7 @@ impl Iterator for CsvSource {
 ///
 /// Meant to run beside the dialing for a progress-bar total: it parses bytes only, allocating
 /// nothing per record or field, and streams like the reader itself.
-pub fn count_records(path: &Path, opts: &SourceOptions) -> Result<u64, SourceError> {
+pub fn count_csv_records(path: &Path, opts: &SourceOptions) -> Result<u64, SourceError> {
     let (mut records, _, _) = open_records(open_file(path)?, opts)?;
     let mut count = 0u64;
     while records.next_record()?.is_some() {

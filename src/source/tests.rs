@@ -16,6 +16,7 @@ pub(super) fn opts(delimiter: Option<u8>, encoding: Option<&str>) -> SourceOptio
     SourceOptions {
         delimiter,
         encoding: encoding.map(str::to_string),
+        sheet: None,
     }
 }
 

@@ -103,10 +103,7 @@ fn prepare(
 }
 
 /// The rest of an interrupted ingest, if the same file is still where it was.
-fn reopen_csv(
-    campaign: &Campaign,
-    settings: &Settings,
-) -> Option<(Source, crate::plan::Planner)> {
+fn reopen_csv(campaign: &Campaign, settings: &Settings) -> Option<(Source, crate::plan::Planner)> {
     let path = Path::new(&campaign.csv_path);
     let same = sha256_file(path).is_ok_and(|sha| sha == campaign.csv_sha256);
     if !same {

@@ -79,7 +79,9 @@ pub enum SourceError {
     },
 
     /// `--sheet` names no sheet of the workbook.
-    #[error("the workbook has no sheet {wanted:?}; its sheets are {sheets}: pass --sheet with one of those names or a position (1 is the first)")]
+    #[error(
+        "the workbook has no sheet {wanted:?}; its sheets are {sheets}: pass --sheet with one of those names or a position (1 is the first)"
+    )]
     NoSuchSheet {
         /// The name or number as given.
         wanted: String,

@@ -59,7 +59,11 @@ pub fn detect_bytes(head: &[u8]) -> FileKind {
         FileKind::Xls
     } else if head.starts_with(ZIP_MAGIC) {
         let is_ods = head.windows(ODS_MIMETYPE.len()).any(|w| w == ODS_MIMETYPE);
-        if is_ods { FileKind::Ods } else { FileKind::Xlsx }
+        if is_ods {
+            FileKind::Ods
+        } else {
+            FileKind::Xlsx
+        }
     } else {
         FileKind::Text
     }
@@ -72,7 +76,10 @@ mod tests {
     #[test]
     fn kinds_come_from_the_magic_bytes() {
         assert_eq!(detect_bytes(b"phone,name\n"), FileKind::Text);
-        assert_eq!(detect_bytes(b"PK\x03\x04\x14\0\0\0[Content_Types].xml"), FileKind::Xlsx);
+        assert_eq!(
+            detect_bytes(b"PK\x03\x04\x14\0\0\0[Content_Types].xml"),
+            FileKind::Xlsx
+        );
         let ods = [&b"PK\x03\x04"[..], &[0; 26], b"mimetype", ODS_MIMETYPE].concat();
         assert_eq!(detect_bytes(&ods), FileKind::Ods);
         assert_eq!(detect_bytes(OLE_MAGIC), FileKind::Xls);

@@ -72,14 +72,16 @@ fn named_sheet(names: &[String], wanted: &str) -> Result<String, SourceError> {
         .ok()
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| names.get(i));
-    by_position.cloned().ok_or_else(|| SourceError::NoSuchSheet {
-        wanted: wanted.to_string(),
-        sheets: names
-            .iter()
-            .map(|n| format!("{n:?}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    by_position
+        .cloned()
+        .ok_or_else(|| SourceError::NoSuchSheet {
+            wanted: wanted.to_string(),
+            sheets: names
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// Picks the sheet to read: `--sheet`, else the first whose cells are not all empty.
@@ -110,7 +112,9 @@ fn stream_xlsx<RS: Read + Seek>(
         reason: e.to_string(),
     };
     let name = choose(&names, wanted, |name| {
-        let mut cells = book.worksheet_cells_reader(name).map_err(|e| sheet_error(0, e))?;
+        let mut cells = book
+            .worksheet_cells_reader(name)
+            .map_err(|e| sheet_error(0, e))?;
         while let Some(c) = cells.next_cell().map_err(|e| sheet_error(0, e))? {
             if !matches!(c.get_value(), calamine::DataRef::Empty) {
                 return Ok(true);
@@ -153,7 +157,11 @@ fn stream_xlsx<RS: Read + Seek>(
 }
 
 /// `.xls` and `.ods`: the whole range, then its rows one by one.
-fn send_range<R>(book: &mut R, wanted: Option<&str>, tx: &SyncSender<Msg>) -> Result<(), SourceError>
+fn send_range<R>(
+    book: &mut R,
+    wanted: Option<&str>,
+    tx: &SyncSender<Msg>,
+) -> Result<(), SourceError>
 where
     R: Reader<BufReader<std::fs::File>>,
     R::Error: std::fmt::Display,
@@ -165,7 +173,9 @@ where
     };
     let name = choose(&names, wanted, |name| {
         let range = book.worksheet_range(name).map_err(sheet_error)?;
-        Ok(range.used_cells().any(|(_, _, c)| !cell::text(c).is_empty()))
+        Ok(range
+            .used_cells()
+            .any(|(_, _, c)| !cell::text(c).is_empty()))
     })?;
     let range = book.worksheet_range(&name).map_err(sheet_error)?;
     if tx.send(Msg::Sheet(name)).is_err() {

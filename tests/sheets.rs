@@ -350,3 +350,29 @@ async fn xls_and_ods_workbooks_are_read_by_content() {
         assert_eq!(sara["metadata"]["joined"], "2026-11-25", "{kind}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arabic_indic_and_full_width_numbers_are_dialed_as_e164() {
+    let env = Env::default().await;
+    let csv = env.write(
+        "scripts.csv",
+        "first_name,phone\nSara,+٩٦٦٥٠١٢٣٤٥٦٧\nReza,+۹۷۱۵۰۱۲۳۴۵۶۷\nAiko,＋９６６５０１２３４５６８\nDup,+966501234567\n",
+    );
+    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
+        .await
+        .expect_code(0);
+    let mut dialed: Vec<_> = env
+        .sandbox
+        .calls()
+        .iter()
+        .map(|c| c["numberToCall"].as_str().unwrap().to_string())
+        .collect();
+    dialed.sort();
+    assert_eq!(dialed, ["+966501234567", "+966501234568", "+971501234567"]);
+    let rows = env.rows("scripts");
+    assert_eq!(
+        (rows[3].reason.as_deref(), rows[3].duplicate_of),
+        (Some("duplicate"), Some(2)),
+        "the ASCII spelling is the same number"
+    );
+}

@@ -269,7 +269,7 @@ pub struct WebhookArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     pub campaign: String,
-    /// csv, jsonl, json or html [default: from --out's extension, else csv].
+    /// csv, jsonl, json, html or xlsx (needs --out) [default: from --out's extension, else csv].
     #[arg(long, value_enum)]
     pub format: Option<crate::report::Format>,
     /// Write to this file instead of stdout (an existing file is kept unless --force).

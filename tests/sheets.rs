@@ -376,3 +376,84 @@ async fn arabic_indic_and_full_width_numbers_are_dialed_as_e164() {
         "the ASCII spelling is the same number"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_xlsx_report_reads_back_with_typed_cells_and_the_status_figures() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+
+    let env = Env::default().await;
+    let csv = env.write(
+        "rep.csv",
+        "first_name,phone,plan\n=HYPERLINK(\"x\"),+966501234567,gold\nBad,12,silver\n",
+    );
+    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
+        .await
+        .expect_code(0);
+    let stdout_only = env.dialer(&["report", "rep", "--format", "xlsx"]).await;
+    stdout_only.expect_code(2);
+    assert!(
+        stdout_only.stderr.contains("pass --out"),
+        "{}",
+        stdout_only.stderr
+    );
+
+    let out = env.path("rep.xlsx");
+    env.dialer(&["report", "rep", "--out", s(&out)])
+        .await
+        .expect_code(0);
+    let mut book: Xlsx<_> = open_workbook(&out).unwrap();
+    assert_eq!(book.sheet_names(), ["Rows", "Summary"]);
+    let rows = book.worksheet_range("Rows").unwrap();
+    let header: Vec<String> = rows
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.height(), 3, "a header and two rows");
+    let sara = &rows.rows().nth(1).unwrap();
+    assert_eq!(sara[col("row")], Data::Float(2.0));
+    assert_eq!(
+        sara[col("phone")],
+        Data::String("+966501234567".into()),
+        "text keeps the +"
+    );
+    assert_eq!(
+        sara[col("first_name")],
+        Data::String("=HYPERLINK(\"x\")".into())
+    );
+    assert_eq!(sara[col("attempts")], Data::Float(1.0));
+    assert!(
+        matches!(sara[col("first_attempt_at")], Data::DateTime(_)),
+        "{:?}",
+        sara[col("first_attempt_at")]
+    );
+    assert_eq!(sara[col("plan")], Data::String("gold".into()));
+    let bad = &rows.rows().nth(2).unwrap();
+    assert_eq!(bad[col("reason")], Data::String("invalid_number".into()));
+    let formulas = book.worksheet_formula("Rows").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no cell is a formula"
+    );
+
+    let summary = book.worksheet_range("Summary").unwrap();
+    let figure = |label: &str| {
+        summary
+            .rows()
+            .find(|r| r[0].to_string() == label)
+            .map(|r| r[1].clone())
+    };
+    assert_eq!(figure("succeeded"), Some(Data::Float(1.0)));
+    assert_eq!(figure("skipped"), Some(Data::Float(1.0)));
+    assert_eq!(figure("  invalid_number"), Some(Data::Float(1.0)));
+    assert_eq!(figure("total"), Some(Data::Float(2.0)));
+    let status = env.dialer(&["status", "rep"]).await;
+    assert!(
+        status.stdout.contains("invalid_number"),
+        "{}",
+        status.stdout
+    );
+}

@@ -215,7 +215,7 @@ async fn a_stray_far_cell_is_one_malformed_row_not_a_huge_range() {
         stray.detail.as_deref().unwrap().contains("cell XFD1048576"),
         "{stray:?}"
     );
-    assert!(stray.raw.as_deref().unwrap().ends_with(",oops"));
+    assert!(stray.raw.as_deref().unwrap().ends_with(b",oops"));
     assert_eq!(env.sandbox.stats().total_calls, 2);
 }
 
@@ -455,5 +455,68 @@ async fn an_xlsx_report_reads_back_with_typed_cells_and_the_status_figures() {
         status.stdout.contains("invalid_number"),
         "{}",
         status.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_rows_round_trip_byte_for_byte_into_the_csv_report() {
+    let env = Env::default().await;
+    let bad_bytes: &[u8] = b"Bj\xf6rn,+966501234568";
+    let too_many: &[u8] = b"\"Sara, \"\"S\"\"\",+966501234569,\xff\xfe";
+    let risky: &[u8] = b"=1+1,+966501234570,\xff";
+    let file = [
+        b"first_name,phone\nAnna,+966501234567\n".as_slice(),
+        bad_bytes,
+        b"\r\n",
+        too_many,
+        b"\n",
+        risky,
+        b"\n",
+    ]
+    .concat();
+    let csv = env.write("bytes.csv", file);
+    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
+        .await
+        .expect_code(0);
+    let rows = env.rows("bytes");
+    assert_eq!(
+        rows[1].raw.as_deref(),
+        Some(bad_bytes),
+        "the ledger keeps the bytes"
+    );
+    assert!(
+        rows[1]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("--encoding windows-1252"),
+        "{:?}",
+        rows[1].detail
+    );
+    assert_eq!(rows[2].raw.as_deref(), Some(too_many));
+    assert_eq!(rows[3].raw.as_deref(), Some(risky));
+
+    let out = env.path("bytes_report.csv");
+    env.dialer(&["report", "bytes", "--out", s(&out)])
+        .await
+        .expect_code(0);
+    let mut report = csv::ReaderBuilder::new().from_path(&out).unwrap();
+    let header = report.byte_headers().unwrap().clone();
+    let raw_at = header.iter().position(|h| h == b"raw").unwrap();
+    let raws: Vec<Vec<u8>> = report
+        .byte_records()
+        .map(|r| r.unwrap()[raw_at].to_vec())
+        .collect();
+    // A record a spreadsheet would run as a formula gets the one leading ' every CSV cell
+    // gets (SPEC, Reports); the bytes after it are the record's.
+    let neutralised = [b"'".as_slice(), risky].concat();
+    assert_eq!(
+        raws,
+        [
+            b"".to_vec(),
+            bad_bytes.to_vec(),
+            too_many.to_vec(),
+            neutralised
+        ]
     );
 }

@@ -183,7 +183,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
                 zone_source: None,
                 contact: serde_json::to_string(&planner.contact(line, &fields)).ok(),
                 skip: Some((reason, detail)),
-                raw: Some(join_record(&fields)),
+                raw: Some(join_record(&fields).into_bytes()),
             },
         },
     }

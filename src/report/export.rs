@@ -176,7 +176,8 @@ pub fn write_report(
             let csv_err = |e: csv::Error| ReportError::Write(e.into());
             w.write(&cols.header()).map_err(csv_err)?;
             each_record(ledger, id, filter, |r| {
-                w.write(&cols.cells(&r)).map_err(io::Error::from)?;
+                w.write_with_raw(&cols.cells(&r), r.raw_bytes.as_deref())
+                    .map_err(io::Error::from)?;
                 Ok(Flow::Continue)
             })?;
             w.finish().map_err(ReportError::Write)?;

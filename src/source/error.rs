@@ -53,6 +53,16 @@ pub enum SourceError {
         encoding: &'static str,
     },
 
+    /// The first line names no column at all (`,,,` or a line of spaces).
+    #[error(
+        "the header line (line 1) names none of its {columns} column(s): the first line must \
+         name the columns, e.g. phone,first_name; add such a line, or remove the empty one"
+    )]
+    BlankHeader {
+        /// How many (empty) names the line held.
+        columns: usize,
+    },
+
     /// Reading failed part-way (not a decoding problem: the disk or pipe failed).
     #[error("reading the CSV failed at line {line}: {source}; the rows after it were not read")]
     Io {

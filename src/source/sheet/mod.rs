@@ -79,7 +79,7 @@ impl SheetSource {
         if let Some((col, text)) = cells.iter().find(|(c, _)| *c as usize >= width) {
             return SourceRecord::Malformed {
                 line,
-                raw: join(&cells),
+                raw: join(&cells).into_bytes(),
                 reason: format!(
                     "cell {}{line} holds {text:?}, to the right of the header's {width} \
                      columns; give that column a header or clear the cell",

@@ -440,12 +440,7 @@ async fn an_xlsx_report_reads_back_with_typed_cells_and_the_status_figures() {
     );
 
     let summary = book.worksheet_range("Summary").unwrap();
-    let figure = |label: &str| {
-        summary
-            .rows()
-            .find(|r| r[0].to_string() == label)
-            .map(|r| r[1].clone())
-    };
+    let figure = |label: &str| summary.rows().find(|r| r[0] == label).map(|r| r[1].clone());
     assert_eq!(figure("succeeded"), Some(Data::Float(1.0)));
     assert_eq!(figure("skipped"), Some(Data::Float(1.0)));
     assert_eq!(figure("  invalid_number"), Some(Data::Float(1.0)));
@@ -519,4 +514,49 @@ async fn malformed_rows_round_trip_byte_for_byte_into_the_csv_report() {
             neutralised
         ]
     );
+}
+
+fn numbered_sheet(n: usize) -> Vec<Vec<Cell>> {
+    let mut rows = vec![vec![Text("first_name"), Text("phone")]];
+    for i in 0..n {
+        rows.push(vec![Text("P"), Number(966_500_000_000.0 + i as f64)]);
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workbook_campaign_continues_and_a_changed_workbook_is_refused() {
+    let env = Env::default().await;
+    let book = workbook(&env.path("list.xlsx"), &[("Sheet1", numbered_sheet(10))]);
+    let run = |limit: &'static str| {
+        let book = book.clone();
+        let env = &env;
+        async move {
+            env.dialer(&[
+                "run",
+                s(&book),
+                "--rate",
+                "unlimited",
+                "--default-region",
+                "SA",
+                "--limit",
+                limit,
+            ])
+            .await
+            .expect_code(0);
+        }
+    };
+    run("4").await;
+    assert_eq!(env.sandbox.stats().total_calls, 4);
+    run("100").await;
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.total_calls, 10, "continued, nobody dialed twice");
+    assert!(stats.calls_per_number.values().all(|&n| n == 1));
+
+    workbook(&env.path("list.xlsx"), &[("Sheet1", numbered_sheet(11))]);
+    let changed = env
+        .dialer(&["run", s(&book), "--default-region", "SA"])
+        .await;
+    changed.expect_code(2);
+    assert!(changed.stderr.contains("--campaign"), "{}", changed.stderr);
 }

@@ -10,7 +10,8 @@ use super::{CsvSource, SourceError, SourceOptions, SourceRecord};
 
 /// A contact file being read: delimited text or one sheet of a workbook.
 pub enum Source {
-    Csv(CsvSource),
+    /// Boxed: the CSV reader's buffers would make every `Source` as large as it.
+    Csv(Box<CsvSource>),
     Sheet(SheetSource),
 }
 
@@ -18,7 +19,7 @@ impl Source {
     /// Opens `path` as what its first bytes say it is and reads its header.
     pub fn open(path: &Path, opts: &SourceOptions) -> Result<Source, SourceError> {
         match kind::detect(path)? {
-            FileKind::Text => CsvSource::open(path, opts).map(Source::Csv),
+            FileKind::Text => CsvSource::open(path, opts).map(|s| Source::Csv(Box::new(s))),
             k => SheetSource::open(path, k, opts.sheet.as_deref()).map(Source::Sheet),
         }
     }

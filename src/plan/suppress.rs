@@ -42,9 +42,15 @@ impl SuppressList {
     /// CSV (delimiter sniffed from the header line) whose phone column is found by the
     /// contacts' auto-mapping. UTF-8 with or without BOM, and UTF-16 with BOM, are read.
     pub fn load(&mut self, path: &Path, region: Option<Id>) -> Result<SuppressStats, PlanError> {
-        let sheet_error = |source| PlanError::SuppressSheet {
-            path: path.to_owned(),
-            source,
+        let sheet_error = |source| match source {
+            SourceError::Open { source, .. } => PlanError::SuppressIo {
+                path: path.to_owned(),
+                source,
+            },
+            source => PlanError::SuppressSheet {
+                path: path.to_owned(),
+                source,
+            },
         };
         match kind::detect(path).map_err(sheet_error)? {
             FileKind::Text => {}

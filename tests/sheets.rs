@@ -59,6 +59,13 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `dialer run FILE --rate unlimited ARGS...`, which must succeed.
+async fn run_ok(env: &Env, file: &Path, args: &[&str]) {
+    let mut all = vec!["run", s(file), "--rate", "unlimited"];
+    all.extend_from_slice(args);
+    env.dialer(&all).await.expect_code(0);
+}
+
 fn contacts_sheet() -> Vec<Vec<Cell>> {
     vec![
         vec![
@@ -89,16 +96,7 @@ async fn numeric_phone_cells_dates_and_formulas_reach_the_call_as_text() {
         &env.path("contacts.xlsx"),
         &[("Contacts", contacts_sheet())],
     );
-    env.dialer(&[
-        "run",
-        s(&book),
-        "--rate",
-        "unlimited",
-        "--default-region",
-        "SA",
-    ])
-    .await
-    .expect_code(0);
+    run_ok(&env, &book, &["--default-region", "SA"]).await;
     let calls = env.sandbox.calls();
     let sara = calls
         .iter()
@@ -138,16 +136,7 @@ fn three_sheets(env: &Env) -> PathBuf {
 async fn the_first_sheet_with_data_is_read_unless_sheet_names_another() {
     let env = Env::default().await;
     let book = three_sheets(&env);
-    env.dialer(&[
-        "run",
-        s(&book),
-        "--rate",
-        "unlimited",
-        "--campaign",
-        "default",
-    ])
-    .await
-    .expect_code(0);
+    run_ok(&env, &book, &["--campaign", "default"]).await;
     assert_eq!(
         env.rows("default").len(),
         2,
@@ -155,18 +144,7 @@ async fn the_first_sheet_with_data_is_read_unless_sheet_names_another() {
     );
 
     for (campaign, sheet) in [("by_name", "Other"), ("by_position", "3")] {
-        env.dialer(&[
-            "run",
-            s(&book),
-            "--rate",
-            "unlimited",
-            "--campaign",
-            campaign,
-            "--sheet",
-            sheet,
-        ])
-        .await
-        .expect_code(0);
+        run_ok(&env, &book, &["--campaign", campaign, "--sheet", sheet]).await;
         let rows = env.rows(campaign);
         assert_eq!(rows.len(), 1, "--sheet {sheet}");
         assert_eq!(rows[0].e164.as_deref(), Some("+966501234569"));
@@ -194,16 +172,7 @@ async fn a_stray_far_cell_is_one_malformed_row_not_a_huge_range() {
     sheet.write_string(1_048_575, 16_383, "oops").unwrap();
     book.save(&path).unwrap();
 
-    env.dialer(&[
-        "run",
-        s(&path),
-        "--rate",
-        "unlimited",
-        "--default-region",
-        "SA",
-    ])
-    .await
-    .expect_code(0);
+    run_ok(&env, &path, &["--default-region", "SA"]).await;
     let rows = env.rows("stray");
     assert_eq!(rows.len(), 3);
     let stray = &rows[2];
@@ -248,20 +217,19 @@ async fn a_csv_and_the_same_data_as_xlsx_place_and_skip_alike() {
     let dnc = env.write("dnc.txt", "+966501234571\n");
     let book = workbook(&env.path("mixed.xlsx"), &[("Sheet1", mixed_sheet())]);
     for (campaign, file) in [("from_csv", &csv), ("from_xlsx", &book)] {
-        env.dialer(&[
-            "run",
-            s(file),
-            "--rate",
-            "unlimited",
-            "--campaign",
-            campaign,
-            "--default-region",
-            "SA",
-            "--suppress",
-            s(&dnc),
-        ])
-        .await
-        .expect_code(0);
+        run_ok(
+            &env,
+            &file,
+            &[
+                "--campaign",
+                campaign,
+                "--default-region",
+                "SA",
+                "--suppress",
+                s(&dnc),
+            ],
+        )
+        .await;
     }
     let shape = |campaign| {
         env.rows(campaign)
@@ -296,18 +264,12 @@ async fn a_do_not_call_list_may_be_a_workbook() {
             vec![vec![Text("Mobile")], vec![Number(966500000001.0)]],
         )],
     );
-    env.dialer(&[
-        "run",
-        s(&csv),
-        "--rate",
-        "unlimited",
-        "--default-region",
-        "SA",
-        "--suppress",
-        s(&dnc),
-    ])
-    .await
-    .expect_code(0);
+    run_ok(
+        &env,
+        &csv,
+        &["--default-region", "SA", "--suppress", s(&dnc)],
+    )
+    .await;
     let rows = env.rows("c");
     assert_eq!(rows[1].reason.as_deref(), Some("suppressed"), "{rows:?}");
     assert_eq!(env.sandbox.stats().total_calls, 2);
@@ -321,16 +283,7 @@ async fn xls_and_ods_workbooks_are_read_by_content() {
         let fixture = repo_file(&format!("tests/fixtures/sheets/contacts.{kind}"));
         let copy = env.path(&format!("{kind}_book.csv"));
         std::fs::copy(fixture, &copy).unwrap();
-        env.dialer(&[
-            "run",
-            s(&copy),
-            "--rate",
-            "unlimited",
-            "--default-region",
-            "SA",
-        ])
-        .await
-        .expect_code(0);
+        run_ok(&env, &copy, &["--default-region", "SA"]).await;
         let rows = env.rows(&format!("{kind}_book"));
         let got: Vec<_> = rows.iter().map(|r| (r.line, r.e164.clone())).collect();
         assert_eq!(
@@ -358,9 +311,7 @@ async fn arabic_indic_and_full_width_numbers_are_dialed_as_e164() {
         "scripts.csv",
         "first_name,phone\nSara,+٩٦٦٥٠١٢٣٤٥٦٧\nReza,+۹۷۱۵۰۱۲۳۴۵۶۷\nAiko,＋９６６５０１２３４５６８\nDup,+966501234567\n",
     );
-    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
-        .await
-        .expect_code(0);
+    run_ok(&env, &csv, &[]).await;
     let mut dialed: Vec<_> = env
         .sandbox
         .calls()
@@ -386,9 +337,7 @@ async fn an_xlsx_report_reads_back_with_typed_cells_and_the_status_figures() {
         "rep.csv",
         "first_name,phone,plan\n=HYPERLINK(\"x\"),+966501234567,gold\nBad,12,silver\n",
     );
-    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
-        .await
-        .expect_code(0);
+    run_ok(&env, &csv, &[]).await;
     let stdout_only = env.dialer(&["report", "rep", "--format", "xlsx"]).await;
     stdout_only.expect_code(2);
     assert!(
@@ -470,9 +419,7 @@ async fn malformed_rows_round_trip_byte_for_byte_into_the_csv_report() {
     ]
     .concat();
     let csv = env.write("bytes.csv", file);
-    env.dialer(&["run", s(&csv), "--rate", "unlimited"])
-        .await
-        .expect_code(0);
+    run_ok(&env, &csv, &[]).await;
     let rows = env.rows("bytes");
     assert_eq!(
         rows[1].raw.as_deref(),
@@ -532,18 +479,7 @@ async fn a_workbook_campaign_continues_and_a_changed_workbook_is_refused() {
         let book = book.clone();
         let env = &env;
         async move {
-            env.dialer(&[
-                "run",
-                s(&book),
-                "--rate",
-                "unlimited",
-                "--default-region",
-                "SA",
-                "--limit",
-                limit,
-            ])
-            .await
-            .expect_code(0);
+            run_ok(&env, &book, &["--default-region", "SA", "--limit", limit]).await;
         }
     };
     run("4").await;

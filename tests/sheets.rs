@@ -219,7 +219,7 @@ async fn a_csv_and_the_same_data_as_xlsx_place_and_skip_alike() {
     for (campaign, file) in [("from_csv", &csv), ("from_xlsx", &book)] {
         run_ok(
             &env,
-            &file,
+            file,
             &[
                 "--campaign",
                 campaign,
@@ -479,7 +479,7 @@ async fn a_workbook_campaign_continues_and_a_changed_workbook_is_refused() {
         let book = book.clone();
         let env = &env;
         async move {
-            run_ok(&env, &book, &["--default-region", "SA", "--limit", limit]).await;
+            run_ok(env, &book, &["--default-region", "SA", "--limit", limit]).await;
         }
     };
     run("4").await;

@@ -23,6 +23,8 @@ const CHANNEL_ROWS: usize = 256;
 /// A streaming reader of one sheet's records; see the module documentation.
 pub struct SheetSource {
     rx: Receiver<Msg>,
+    /// The 0-based row last handed out, for the error if reading stops after it.
+    last_row: u32,
     headers: Vec<String>,
     /// "xlsx, sheet \"Contacts\"": what the file was read as.
     description: String,
@@ -36,7 +38,8 @@ impl SheetSource {
         let name = match rx.recv() {
             Ok(Msg::Sheet(name)) => name,
             Ok(Msg::Fail(e)) => return Err(e),
-            Ok(Msg::Row(..)) | Err(_) => return Err(SourceError::EmptyWorkbook),
+            Ok(Msg::Row(..) | Msg::End) => return Err(SourceError::EmptyWorkbook),
+            Err(_) => return Err(died(0)),
         };
         let headers = match rx.recv() {
             Ok(Msg::Row(_, cells)) => {
@@ -48,10 +51,12 @@ impl SheetSource {
                 headers
             }
             Ok(Msg::Fail(e)) => return Err(e),
-            Ok(Msg::Sheet(_)) | Err(_) => return Err(SourceError::EmptyWorkbook),
+            Ok(Msg::Sheet(_) | Msg::End) => return Err(SourceError::EmptyWorkbook),
+            Err(_) => return Err(died(0)),
         };
         Ok(SheetSource {
             rx,
+            last_row: 0,
             headers,
             description: format!("{}, sheet {name:?}", kind.name()),
             error: None,
@@ -100,12 +105,19 @@ impl Iterator for SheetSource {
 
     fn next(&mut self) -> Option<SourceRecord> {
         match self.rx.recv() {
-            Ok(Msg::Row(row, cells)) => Some(self.record(row, cells)),
+            Ok(Msg::Row(row, cells)) => {
+                self.last_row = row;
+                Some(self.record(row, cells))
+            }
             Ok(Msg::Fail(e)) => {
                 self.error = Some(e);
                 None
             }
-            Ok(Msg::Sheet(_)) | Err(_) => None,
+            Ok(Msg::Sheet(_) | Msg::End) => None,
+            Err(_) => {
+                self.error = Some(died(self.last_row + 1));
+                None
+            }
         }
     }
 }
@@ -119,9 +131,18 @@ pub fn count_records(path: &Path, kind: FileKind, sheet: Option<&str>) -> Result
             Msg::Row(..) => rows += 1,
             Msg::Fail(e) => return Err(e),
             Msg::Sheet(_) => {}
+            Msg::End => return Ok(rows.saturating_sub(1)),
         }
     }
-    Ok(rows.saturating_sub(1))
+    Err(died(0))
+}
+
+/// The workbook thread ended without saying so (calamine panicked on a damaged file).
+fn died(row: u32) -> SourceError {
+    SourceError::SheetRead {
+        row: u64::from(row) + 1,
+        reason: "the workbook reader stopped unexpectedly (the file may be damaged)".into(),
+    }
 }
 
 fn spawn(path: &Path, kind: FileKind, sheet: Option<&str>) -> Receiver<Msg> {

@@ -17,7 +17,8 @@ use super::cell;
 use crate::source::SourceError;
 use crate::source::kind::FileKind;
 
-/// What the workbook thread sends, in this order: `Sheet`, then `Row`s; or `Fail` at any time.
+/// What the workbook thread sends, in this order: `Sheet`, then `Row`s, then `End`; or `Fail`
+/// at any time. A channel that closes without either means the thread died: never "done".
 pub enum Msg {
     /// The sheet being read.
     Sheet(String),
@@ -26,6 +27,8 @@ pub enum Msg {
     Row(u32, Vec<(u32, String)>),
     /// The workbook or sheet could not be read (further); nothing follows.
     Fail(SourceError),
+    /// Every row was sent.
+    End,
 }
 
 /// Reads `path` as `kind` and sends its rows to `tx` until done or the receiver is gone.
@@ -57,9 +60,10 @@ pub fn produce(path: &Path, kind: FileKind, sheet: Option<&str>, tx: &SyncSender
             .and_then(|mut book| send_range(&mut book, sheet, tx)),
         FileKind::Text => Err(failed("it is not a workbook".into())),
     };
-    if let Err(e) = outcome {
-        let _ = tx.send(Msg::Fail(e));
-    }
+    let _ = tx.send(match outcome {
+        Ok(()) => Msg::End,
+        Err(e) => Msg::Fail(e),
+    });
 }
 
 /// The sheet `--sheet` names: a name first, else a 1-based position.

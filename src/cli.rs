@@ -179,6 +179,10 @@ pub struct RunArgs {
     /// Force the delimiter instead of sniffing it: , ; | or tab (\t).
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// The sheet of a workbook (.xlsx/.xls/.ods) to read, by name or position (1 = first)
+    /// [default: the first sheet with data].
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
     /// Calling hours in each contact's local time, e.g. 09:00-18:00 (may cross midnight).
     #[arg(long, value_parser = parse_window)]
     pub window: Option<Window>,
@@ -310,7 +314,7 @@ pub struct WebhookArgs {
 pub struct ReportArgs {
     /// The campaign to export.
     pub campaign: String,
-    /// csv, jsonl, json or html [default: from --out's extension, else csv].
+    /// csv, jsonl, json, html or xlsx (needs --out) [default: from --out's extension, else csv].
     #[arg(long, value_enum)]
     pub format: Option<crate::report::Format>,
     /// Write to this file instead of stdout (an existing file is kept unless --force).

@@ -67,7 +67,8 @@ async fn ragged_rows_are_kept_raw_and_the_run_goes_on() {
         (extra.line, extra.reason.as_deref()),
         (3, Some("malformed_row"))
     );
-    assert!(extra.raw.as_deref().unwrap().contains("extra"), "{extra:?}");
+    let raw = String::from_utf8(extra.raw.clone().unwrap()).unwrap();
+    assert!(raw.contains("extra"), "{extra:?}");
     assert_eq!(rows[2].reason.as_deref(), Some("malformed_row"));
     assert_eq!(env.sandbox.stats().total_calls, 2);
 }

@@ -10,15 +10,21 @@ use crate::child::{self, Finished};
 use crate::{Ctx, figure, inputs};
 
 /// Long enough for a million calls on a loaded 2-core machine; a hang still ends.
-const RUN_LIMIT: Duration = Duration::from_secs(900);
+pub(crate) const RUN_LIMIT: Duration = Duration::from_secs(900);
 const SHORT_LIMIT: Duration = Duration::from_secs(120);
 
-fn contacts(ctx: &Ctx, rows: u64) -> Result<PathBuf, String> {
+pub(crate) fn contacts(ctx: &Ctx, rows: u64) -> Result<PathBuf, String> {
     inputs::contacts(&ctx.data, rows, ctx.seed)
         .map_err(|e| format!("cannot write {rows} rows: {e}"))
 }
 
-fn dial(ctx: &Ctx, ledger: &Path, url: &str, csv: &Path, name: &str) -> std::process::Command {
+pub(crate) fn dial(
+    ctx: &Ctx,
+    ledger: &Path,
+    url: &str,
+    csv: &Path,
+    name: &str,
+) -> std::process::Command {
     let mut cmd = child::dialer(&ctx.bin, ledger, url);
     cmd.arg("run").arg(csv);
     cmd.args([

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::plan::{Planned, Planner, SkipReason};
-use crate::source::{CsvSource, SourceError, SourceRecord};
+use crate::source::{Source, SourceError, SourceRecord};
 use crate::zone::{self, Window};
 
 /// Records per batch handed to a planning thread.
@@ -111,7 +111,7 @@ type Batch = (u64, Vec<SourceRecord>);
 /// Judges every record of `source` and hands `(line, verdict)` to `f` in line order.
 /// Returns the error that ended the file early, if any.
 pub fn judge_in_order(
-    mut source: CsvSource,
+    mut source: Source,
     judge: &Judge<'_>,
     stop: &(dyn Fn() -> bool + Sync),
     mut f: impl FnMut(u64, Verdict),

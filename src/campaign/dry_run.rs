@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::dry_plan::{Judge, NumberKey, Verdict, judge_in_order};
 use super::{CampaignError, Settings};
 use crate::plan::SkipReason;
-use crate::source::CsvSource;
+use crate::source::Source;
 use crate::zone::Window;
 
 /// Skipped rows listed one by one; the rest are counted.
@@ -45,7 +45,7 @@ pub fn dry_run(
     now: Timestamp,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<DryRun, CampaignError> {
-    let source = CsvSource::open(csv, &settings.source_options())?;
+    let source = Source::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
     let window: Option<Window> = settings.window;
     let default_zone = settings.default_zone();

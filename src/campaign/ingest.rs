@@ -11,7 +11,7 @@ use crate::dispatch::{Halt, IngestProgress};
 use crate::ledger::{Ledger, LedgerError, NewRow};
 use crate::plan::{Planned, Planner, SkipReason};
 use crate::progress::Tally;
-use crate::source::{CsvSource, SourceRecord};
+use crate::source::{Source, SourceRecord};
 use crate::zone;
 
 /// One row first: the first call leaves as soon as one row is planned and stored.
@@ -34,7 +34,7 @@ pub enum IngestError {
 
 /// What the ingest thread reads and how it plans it.
 pub struct Input {
-    pub source: CsvSource,
+    pub source: Source,
     pub planner: Planner,
     /// The zone of rows with no zone column and no single-zone country.
     pub default_zone: String,
@@ -192,7 +192,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
                 zone_source: None,
                 contact: serde_json::to_string(&planner.contact(line, &fields)).ok(),
                 skip: Some((reason, detail)),
-                raw: Some(join_record(&fields)),
+                raw: Some(join_record(&fields).into_bytes()),
             },
         },
     }
@@ -239,7 +239,7 @@ mod tests {
         fn every_record_becomes_a_request_or_a_skip(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let mut bytes = b"phone,name,email\n".to_vec();
             bytes.extend_from_slice(&body);
-            let Ok(mut source) = CsvSource::from_reader(Box::new(std::io::Cursor::new(bytes)), &SourceOptions::default()) else {
+            let Ok(mut source) = crate::source::CsvSource::from_reader(Box::new(std::io::Cursor::new(bytes)), &SourceOptions::default()) else {
                 return Ok(());
             };
             let planner = planner(source.headers()).expect("a phone column");

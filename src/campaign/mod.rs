@@ -24,7 +24,7 @@ use crate::dispatch::{self, DispatchConfig, DispatchReport, Halt, IngestProgress
 use crate::ledger::{Campaign, Ledger, LedgerError, NewCampaign, Redial, RowState, Undelivered};
 use crate::plan::{PlanError, Planner};
 use crate::progress::{self, Tally};
-use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
+use crate::source::{Source, SourceError, SourceOptions, count_records};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
@@ -97,7 +97,7 @@ pub struct Job {
     pub client: LeversClient,
     pub cfg: DispatchConfig,
     /// The CSV still to ingest, when the ledger does not hold every record yet.
-    pub source: Option<(CsvSource, Planner)>,
+    pub source: Option<(Source, Planner)>,
     /// Row states to put back in the queue once the lease is held (`retry`).
     pub requeue: Vec<RowState>,
     /// Undelivered calls to put back in the queue (`retry --outcome undelivered`).
@@ -161,7 +161,7 @@ pub async fn run(
 
 /// The opened CSV, its planner and its SHA-256.
 struct Inputs {
-    source: CsvSource,
+    source: Source,
     planner: Planner,
     sha: String,
 }
@@ -175,7 +175,7 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
     std::thread::scope(|scope| {
         let hashing = scope.spawn(|| sha256_file(&start.csv, &stop));
         let warm = scope.spawn(crate::plan::warm_up);
-        let opened = CsvSource::open(&start.csv, &start.settings.source_options())
+        let opened = Source::open(&start.csv, &start.settings.source_options())
             .map_err(CampaignError::from)
             .and_then(|source| {
                 let planner = start.settings.planner(&start.name, source.headers())?;
@@ -334,7 +334,7 @@ async fn start_ingest(
     ledger: &Ledger,
     campaign: &Campaign,
     cfg: &DispatchConfig,
-    source: CsvSource,
+    source: Source,
     planner: Planner,
     tally: &Arc<Tally>,
     halt: &Halt,

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::ledger::{Campaign, Ledger, RowState, Undelivered};
-use crate::source::CsvSource;
+use crate::source::Source;
 
 /// How `resume`/`retry` dial: the stored settings, changed by `patch` (the flags the user
 /// passed again), within `limit` rows.
@@ -113,10 +113,7 @@ fn prepare(ledger: Ledger, campaign: Campaign, again: Again) -> Result<Job, Camp
 }
 
 /// The rest of an interrupted ingest, if the same file is still where it was.
-fn reopen_csv(
-    campaign: &Campaign,
-    settings: &Settings,
-) -> Option<(CsvSource, crate::plan::Planner)> {
+fn reopen_csv(campaign: &Campaign, settings: &Settings) -> Option<(Source, crate::plan::Planner)> {
     let path = Path::new(&campaign.csv_path);
     let same = sha256_file(path, &|| false).is_ok_and(|sha| sha == campaign.csv_sha256);
     if !same {
@@ -128,7 +125,7 @@ fn reopen_csv(
         );
         return None;
     }
-    let source = CsvSource::open(path, &settings.source_options()).ok()?;
+    let source = Source::open(path, &settings.source_options()).ok()?;
     let planner = settings.planner(&campaign.name, source.headers()).ok()?;
     Some((source, planner))
 }

@@ -46,6 +46,9 @@ pub struct Settings {
     /// `--start-at`.
     #[serde(default, with = "opt_text")]
     pub start_at: Option<Timestamp>,
+    /// `--sheet`: the workbook sheet read, by name or position.
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 impl Settings {
@@ -127,6 +130,7 @@ impl Settings {
         SourceOptions {
             delimiter: self.delimiter,
             encoding: self.encoding.clone(),
+            sheet: self.sheet.clone(),
         }
     }
 
@@ -209,6 +213,7 @@ mod tests {
             tz: None,
             window: Some("09:00-20:00".parse().unwrap()),
             start_at: Some("2026-12-02T09:00:00Z".parse().unwrap()),
+            sheet: None,
         }
     }
 

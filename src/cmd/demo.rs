@@ -167,6 +167,7 @@ fn demo_settings(dnc: PathBuf, args: &DemoArgs, api_url: String) -> campaign::Se
         max_attempts: 3,
         retry_uncertain: false,
         timeout_ms: 10_000,
+        sheet: None,
         tz: None,
         window: None,
         start_at: None,

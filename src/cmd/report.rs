@@ -1,4 +1,4 @@
-//! `dialer report <CAMPAIGN> [--format csv|jsonl|json|html] [--out PATH] [--status S,...]`:
+//! `dialer report <CAMPAIGN> [--format csv|jsonl|json|html|xlsx] [--out PATH] [--status S,...]`:
 //! the campaign's rows from the ledger, to stdout or a file.
 
 use std::io::Write;
@@ -16,8 +16,12 @@ impl From<ReportError> for CmdError {
         match e {
             ReportError::Ledger(e) => CmdError::Ledger(e),
             // A --out that exists or cannot be created is a bad flag: exit 2.
-            ReportError::Exists(_) | ReportError::Create { .. } => CmdError::Usage(e.to_string()),
-            ReportError::Write(_) => CmdError::Io(e.to_string()),
+            ReportError::Exists(_) | ReportError::Create { .. } | ReportError::NeedsFile => {
+                CmdError::Usage(e.to_string())
+            }
+            ReportError::Write(_) | ReportError::Xlsx(_) | ReportError::TooManyRows(_) => {
+                CmdError::Io(e.to_string())
+            }
         }
     }
 }

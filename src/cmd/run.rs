@@ -65,6 +65,7 @@ pub fn settings(args: &RunArgs) -> Settings {
         suppress: args.suppress.clone(),
         encoding: args.encoding.clone(),
         delimiter: args.delimiter,
+        sheet: args.sheet.clone(),
         rate: d.rate,
         burst: d.burst,
         concurrency: d.concurrency,

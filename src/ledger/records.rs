@@ -22,7 +22,8 @@ pub struct RowRecord {
     pub first_attempt_at: Option<i64>,
     pub last_attempt_at: Option<i64>,
     pub latency_ms: Option<i64>,
-    pub raw: Option<String>,
+    /// The record's bytes; see `NewRow::raw`.
+    pub raw: Option<Vec<u8>>,
     pub timezone: Option<String>,
     pub zone_source: Option<String>,
     pub response: Option<String>,
@@ -51,6 +52,16 @@ const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, requ
      zone_source, response, delivery_status, provider_status, duration_s, call_output, sentiment, \
      ended_reason, summary, transcript, provider_call_id, outcome_at, contact";
 
+/// A column that holds bytes: a BLOB, or TEXT in ledgers written before raw records were
+/// kept as bytes.
+fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+        _ => None,
+    })
+}
+
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
     Ok(RowRecord {
         line: r.get::<_, i64>(0)? as u64,
@@ -67,7 +78,7 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
         first_attempt_at: r.get(11)?,
         last_attempt_at: r.get(12)?,
         latency_ms: r.get(13)?,
-        raw: r.get(14)?,
+        raw: bytes(r, 14)?,
         timezone: r.get(15)?,
         zone_source: r.get(16)?,
         response: r.get(17)?,

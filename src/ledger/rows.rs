@@ -19,8 +19,9 @@ pub struct NewRow {
     pub zone_source: Option<&'static str>,
     /// Set for rows that are never dialed.
     pub skip: Option<(SkipReason, String)>,
-    /// The raw record of a malformed row.
-    pub raw: Option<String>,
+    /// The raw record of a malformed row, as bytes (stored as a BLOB: a record that is not
+    /// valid UTF-8 is kept exactly, not with U+FFFD in place of its bytes).
+    pub raw: Option<Vec<u8>>,
     /// A skipped row's contact (`plan::Contact` as JSON), for reports.
     pub contact: Option<String>,
 }

@@ -93,6 +93,15 @@ pub enum PlanError {
         path.display()
     )]
     SuppressNoPhoneColumn { path: PathBuf, headers: String },
+
+    /// A do-not-call workbook that cannot be read to its end: a partial list would let
+    /// numbers through that the user meant to block, so the run does not start.
+    #[error("cannot read the do-not-call workbook {}: {source}", path.display())]
+    SuppressSheet {
+        path: PathBuf,
+        #[source]
+        source: crate::source::SourceError,
+    },
 }
 
 /// `"a", "b"` for messages; `(none)` for an empty list.

@@ -40,7 +40,8 @@ pub fn normalize_with_country(
     raw: &str,
     region: Option<Id>,
 ) -> Result<(String, Option<Id>), NumberError> {
-    let text = raw.trim();
+    let text = ascii_digits(raw.trim());
+    let text = text.as_ref();
     if text.is_empty() {
         return Err(NumberError::Missing);
     }
@@ -102,8 +103,41 @@ pub fn normalize_with_country(
 /// True when libphonenumber can read `text` as some number, valid or not (see
 /// [`normalize_number`] for why the parser is fenced).
 pub(crate) fn parses(text: &str, region: Option<Id>) -> bool {
+    let text = ascii_digits(text);
+    let text = text.as_ref();
     text.len() <= MAX_CELL_BYTES
         && catch_unwind(|| phonenumber::parse(region, text).is_ok()).unwrap_or(false)
+}
+
+/// The zero of each decimal-digit script libphonenumber reads as digits (its
+/// `Character.digit` rule), each followed by its nine: Arabic-Indic, Eastern Arabic-Indic
+/// (Persian, Urdu), NKo, the Indic scripts, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian and
+/// full-width. The `phonenumber` crate has such a table but its parser rejects the text
+/// before using it, so the digits are made ASCII here, before the parser sees them.
+const DIGIT_ZEROS: [u32; 19] = [
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
+];
+
+/// `text` with every digit of another script as its ASCII digit and a full-width plus as
+/// `+` (libphonenumber's PLUS_CHARS); borrowed as is when already ASCII.
+fn ascii_digits(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let digit = |c: char| {
+        let cp = u32::from(c);
+        DIGIT_ZEROS
+            .iter()
+            .find(|&&zero| (zero..zero + 10).contains(&cp))
+            .and_then(|zero| char::from_digit(cp - zero, 10))
+    };
+    text.chars()
+        .map(|c| match c {
+            '\u{FF0B}' => '+',
+            c => digit(c).unwrap_or(c),
+        })
+        .collect()
 }
 
 /// `--default-region`: an ISO 3166 alpha-2 code, any case. `UK` is taken as `GB`, the code
@@ -222,5 +256,20 @@ mod tests {
             let err = parse_region(bad).unwrap_err().to_string();
             assert!(err.contains("ISO 3166"), "{err}");
         }
+    }
+
+    #[test]
+    fn digits_of_other_scripts_read_as_libphonenumber_reads_them() {
+        for text in [
+            "+٩٦٦٥٠١٢٣٤٥٦٧",              // Arabic-Indic
+            "+۹۶۶۵۰۱۲۳۴۵۶۷",              // Eastern Arabic-Indic
+            "＋９６６５０１２３４５６７", // full-width, full-width plus
+            "+٩٦٦ ٥٠ ١٢٣ ٤٥٦٧",           // with the usual spaces
+        ] {
+            assert_eq!(ok(text, None), "+966501234567", "{text}");
+        }
+        assert_eq!(ok("٠٥٠١٢٣٤٥٦٧", Some(country::SA)), "+966501234567");
+        assert_eq!(ok("+۹۷۱۵۰۱۲۳۴۵۶۷", None), "+971501234567");
+        assert!(parses("+٩٦٦٥٠١٢٣٤٥٦٧", None));
     }
 }

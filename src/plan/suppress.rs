@@ -1,10 +1,14 @@
 //! Do-not-call lists (`--suppress FILE`): E.164 numbers that are never dialed, read from
-//! files of one number a line or from CSVs with a phone column.
+//! files of one number a line, from CSVs with a phone column, or from workbooks.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use phonenumber::country::Id;
+
+use crate::source::kind::{self, FileKind};
+use crate::source::sheet::SheetSource;
+use crate::source::{SourceError, SourceRecord};
 
 use super::mapping::{auto_field, looks_like_number};
 use super::number::{normalize_number, parses};
@@ -38,6 +42,20 @@ impl SuppressList {
     /// CSV (delimiter sniffed from the header line) whose phone column is found by the
     /// contacts' auto-mapping. UTF-8 with or without BOM, and UTF-16 with BOM, are read.
     pub fn load(&mut self, path: &Path, region: Option<Id>) -> Result<SuppressStats, PlanError> {
+        let sheet_error = |source| match source {
+            SourceError::Open { source, .. } => PlanError::SuppressIo {
+                path: path.to_owned(),
+                source,
+            },
+            source => PlanError::SuppressSheet {
+                path: path.to_owned(),
+                source,
+            },
+        };
+        match kind::detect(path).map_err(sheet_error)? {
+            FileKind::Text => {}
+            k => return self.load_sheet(path, k, region).map_err(sheet_error)?,
+        }
         let bytes = std::fs::read(path).map_err(|source| PlanError::SuppressIo {
             path: path.to_owned(),
             source,
@@ -126,6 +144,57 @@ impl SuppressList {
             }
         }
         Ok(stats)
+    }
+
+    /// A workbook's first sheet with data: its phone column, or column A when the first
+    /// cell is itself a number (a sheet of numbers with no header).
+    fn load_sheet(
+        &mut self,
+        path: &Path,
+        kind: FileKind,
+        region: Option<Id>,
+    ) -> Result<Result<SuppressStats, PlanError>, SourceError> {
+        let mut sheet = SheetSource::open(path, kind, None)?;
+        let headers = sheet.headers().to_vec();
+        let mut stats = SuppressStats {
+            numbers: 0,
+            rejected: 0,
+            column: None,
+        };
+        let column = match headers
+            .iter()
+            .position(|h| auto_field(h) == Field::NumberToCall)
+        {
+            Some(c) => {
+                stats.column = Some(headers[c].clone());
+                c
+            }
+            None if headers.first().is_some_and(|h| is_number_line(h, region)) => {
+                self.add(&headers[0], region, &mut stats);
+                0
+            }
+            None => {
+                return Ok(Err(PlanError::SuppressNoPhoneColumn {
+                    path: path.to_owned(),
+                    headers: quote_list(headers.iter().map(String::as_str)),
+                }));
+            }
+        };
+        for record in sheet.by_ref() {
+            match record {
+                SourceRecord::Row { fields, .. } => {
+                    let cell = fields[column].trim();
+                    if !cell.is_empty() {
+                        self.add(cell, region, &mut stats);
+                    }
+                }
+                SourceRecord::Malformed { .. } => stats.rejected += 1,
+            }
+        }
+        match sheet.take_error() {
+            Some(e) => Err(e),
+            None => Ok(Ok(stats)),
+        }
     }
 
     fn add(&mut self, raw: &str, region: Option<Id>, stats: &mut SuppressStats) {

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::record::Record;
 
 /// The fixed columns, in order.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "row",
     "phone",
     "first_name",
@@ -31,7 +31,11 @@ pub const COLUMNS: [&str; 22] = [
     "zone_source",
     "error",
     "detail",
+    "raw",
 ];
+
+/// Where `raw` is among [`COLUMNS`]: the CSV report writes that cell from the record's bytes.
+pub const RAW_COLUMN: usize = 22;
 
 /// True for a cell that is a plain decimal number: an optional sign, digits, an optional
 /// fraction. A spreadsheet reads it as the number it is, so it is left alone (phone numbers
@@ -55,6 +59,20 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
+    }
+}
+
+/// [`neutralise`] for a cell that may not be UTF-8: the same leading `'`, the bytes untouched.
+fn neutralise_bytes(cell: &[u8]) -> Cow<'_, [u8]> {
+    match std::str::from_utf8(cell) {
+        Ok(text) => match neutralise(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(cell),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
+        Err(_) if cell.first().is_some_and(|b| b"=+-@\t\r".contains(b)) => {
+            Cow::Owned([b"'".as_slice(), cell].concat())
+        }
+        Err(_) => Cow::Borrowed(cell),
     }
 }
 
@@ -120,6 +138,7 @@ impl Columns {
             text(&r.zone_source),
             text(&r.error),
             text(&r.detail),
+            text(&r.raw),
         ]);
         if self.transcript {
             c.push(text(&r.transcript));
@@ -146,8 +165,21 @@ impl<W: Write> CsvOut<W> {
     }
 
     pub fn write<S: AsRef<str>>(&mut self, cells: &[S]) -> csv::Result<()> {
-        for cell in cells {
-            self.w.write_field(neutralise(cell.as_ref()).as_bytes())?;
+        self.write_with_raw(cells, None)
+    }
+
+    /// [`CsvOut::write`], with the [`RAW_COLUMN`] cell taken from `raw` when given: a
+    /// malformed row's bytes go out exactly as the file held them, valid UTF-8 or not.
+    pub fn write_with_raw<S: AsRef<str>>(
+        &mut self,
+        cells: &[S],
+        raw: Option<&[u8]>,
+    ) -> csv::Result<()> {
+        for (i, cell) in cells.iter().enumerate() {
+            match raw.filter(|_| i == RAW_COLUMN) {
+                Some(bytes) => self.w.write_field(neutralise_bytes(bytes).as_ref())?,
+                None => self.w.write_field(neutralise(cell.as_ref()).as_bytes())?,
+            }
         }
         // An empty record ends the one the fields above began.
         self.w.write_record(None::<&[u8]>)

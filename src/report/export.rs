@@ -1,4 +1,4 @@
-//! `dialer report`: streams a campaign's rows from the ledger into one of the four formats.
+//! `dialer report`: streams a campaign's rows from the ledger into one of the five formats.
 //! Rows are read one at a time and written at once, so memory stays flat however large
 //! the campaign (the CSV header's metadata columns come from keys recorded at ingest).
 
@@ -11,6 +11,7 @@ use super::csv::{Columns, CsvOut};
 use super::html;
 use super::record::{Record, StatusFilter};
 use super::summary::{Summary, rfc3339};
+use super::xlsx;
 use crate::api::types::{META_CAMPAIGN, META_ROW};
 use crate::ledger::{Campaign, Ledger, LedgerError};
 
@@ -21,11 +22,13 @@ pub enum Format {
     Jsonl,
     Json,
     Html,
+    /// A workbook; needs `--out`, since a zip cannot be streamed to a pipe.
+    Xlsx,
 }
 
 impl Format {
     /// The format a file name asks for by its extension (`.csv`, `.jsonl`, `.json`,
-    /// `.html`/`.htm`), if any.
+    /// `.html`/`.htm`, `.xlsx`), if any.
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -33,6 +36,7 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "json" => Some(Format::Json),
             "html" | "htm" => Some(Format::Html),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -53,6 +57,15 @@ pub enum ReportError {
     Ledger(#[from] LedgerError),
     #[error("cannot write the report: {0}")]
     Write(#[source] io::Error),
+    #[error("cannot write the xlsx report: {0}")]
+    Xlsx(String),
+    #[error(
+        "the report has more than the {0} rows an Excel sheet holds; narrow it with --status \
+         or use --format csv"
+    )]
+    TooManyRows(u32),
+    #[error("an xlsx report is a file, not a stream: pass --out FILE.xlsx")]
+    NeedsFile,
     #[error("{} already exists; pass --force to overwrite it, or choose another --out", .0.display())]
     Exists(PathBuf),
     #[error(
@@ -158,19 +171,13 @@ pub fn write_report(
     let filter = &opts.status;
     match opts.format {
         Format::Csv => {
-            let keys = ledger.request_keys(id)?;
-            let mut cols = Columns {
-                transcript: opts.with_transcript,
-                metadata: keys.metadata,
-                tags: keys.tags,
-            };
-            cols.metadata.remove(META_CAMPAIGN);
-            cols.metadata.remove(META_ROW);
+            let cols = columns(ledger, id, opts.with_transcript)?;
             let mut w = CsvOut::new(&mut *out);
             let csv_err = |e: csv::Error| ReportError::Write(e.into());
             w.write(&cols.header()).map_err(csv_err)?;
             each_record(ledger, id, filter, |r| {
-                w.write(&cols.cells(&r)).map_err(io::Error::from)?;
+                w.write_with_raw(&cols.cells(&r), r.raw_bytes.as_deref())
+                    .map_err(io::Error::from)?;
                 Ok(Flow::Continue)
             })?;
             w.finish().map_err(ReportError::Write)?;
@@ -202,8 +209,23 @@ pub fn write_report(
             out.write_all(b"\n]}\n").map_err(ReportError::Write)?;
         }
         Format::Html => html::write(ledger, campaign, &opts.status, out)?,
+        Format::Xlsx => return Err(ReportError::NeedsFile),
     }
     out.flush().map_err(ReportError::Write)
+}
+
+/// The columns of the CSV and xlsx reports: the fixed ones, then the metadata keys and
+/// tags the rows were sent with (the dialer's own two keys left out).
+fn columns(ledger: &Ledger, id: i64, transcript: bool) -> Result<Columns, ReportError> {
+    let keys = ledger.request_keys(id)?;
+    let mut cols = Columns {
+        transcript,
+        metadata: keys.metadata,
+        tags: keys.tags,
+    };
+    cols.metadata.remove(META_CAMPAIGN);
+    cols.metadata.remove(META_ROW);
+    Ok(cols)
 }
 
 /// Writes the report to `path` through a temporary file beside it, renamed into place at the
@@ -233,11 +255,16 @@ pub fn write_report_file(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(create)?;
-    let mut out = io::BufWriter::new(tmp);
-    write_report(ledger, campaign, opts, &mut out)?;
-    let tmp = out
-        .into_inner()
-        .map_err(|e| ReportError::Write(e.into_error()))?;
+    let tmp = if opts.format == Format::Xlsx {
+        let cols = columns(ledger, campaign.id, opts.with_transcript)?;
+        xlsx::write(ledger, campaign, &opts.status, cols, tmp.path())?;
+        tmp
+    } else {
+        let mut out = io::BufWriter::new(tmp);
+        write_report(ledger, campaign, opts, &mut out)?;
+        out.into_inner()
+            .map_err(|e| ReportError::Write(e.into_error()))?
+    };
     let persisted = if force {
         tmp.persist(path).map(drop)
     } else {
@@ -260,6 +287,7 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("r.jsonl")), Some(Format::Jsonl));
         assert_eq!(Format::from_path(Path::new("r.json")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("r.csv")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("r.XLSX")), Some(Format::Xlsx));
         assert_eq!(Format::from_path(Path::new("report")), None);
         assert_eq!(Format::from_path(Path::new("r.txt")), None);
     }

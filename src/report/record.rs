@@ -44,8 +44,12 @@ pub struct Record {
     /// The call summary from the webhook.
     pub summary: Option<String>,
     pub transcript: Option<String>,
-    /// A skipped row's cells as one CSV record (the header is not kept).
+    /// A skipped row's cells as one CSV record (the header is not kept), as text: bytes
+    /// that are not UTF-8 are shown as U+FFFD.
     pub raw: Option<String>,
+    /// The same record's bytes exactly as kept, for the CSV report's `raw` column.
+    #[serde(skip)]
+    pub raw_bytes: Option<Vec<u8>>,
 }
 
 /// The parts of a stored request body a report shows. Lenient on purpose: a body that does
@@ -136,7 +140,11 @@ impl Record {
             prompt_tags: sent.prompt_tags,
             summary: outcome.summary,
             transcript: outcome.transcript,
-            raw: row.raw,
+            raw: row
+                .raw
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            raw_bytes: row.raw,
         }
     }
 }
@@ -277,7 +285,7 @@ mod tests {
         raw.state = "skipped".into();
         raw.reason = Some("invalid_number".into());
         raw.request = None;
-        raw.raw = Some("Sara,12345".into());
+        raw.raw = Some(b"Sara,12345".to_vec());
         let r = Record::from_row(raw);
         assert_eq!(r.first_name, None);
         assert!(r.metadata.is_empty());

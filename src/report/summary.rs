@@ -91,15 +91,11 @@ impl Summary {
         })
     }
 
-    /// The summary as an aligned table for a terminal.
-    pub fn table(&self) -> String {
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        t.set_header(vec![
-            Cell::new(format!("campaign {}", self.campaign)),
-            Cell::new("rows"),
-        ]);
-        let num = |n: u64| Cell::new(n).set_alignment(CellAlignment::Right);
+    /// The figures of the summary in display order: what `status` prints as a table and the
+    /// xlsx report's summary sheet holds, from one list so the two never disagree.
+    pub fn figures(&self) -> Vec<(String, Figure)> {
+        let mut f: Vec<(String, Figure)> = Vec::new();
+        let mut count = |label: String, n: u64| f.push((label, Figure::Count(n)));
         for state in STATES {
             let n = self.counts.state(state);
             if n > 0
@@ -108,7 +104,7 @@ impl Summary {
                     RowState::Succeeded | RowState::Failed | RowState::Skipped
                 )
             {
-                t.add_row(vec![Cell::new(state), num(n)]);
+                count(state.to_string(), n);
             }
             let reasons = match state {
                 RowState::Skipped => &self.counts.skipped,
@@ -116,61 +112,90 @@ impl Summary {
                 _ => continue,
             };
             for (reason, n) in reasons {
-                t.add_row(vec![Cell::new(format!("  {reason}")), num(*n)]);
+                count(format!("  {reason}"), *n);
             }
         }
-        t.add_row(vec![Cell::new("total"), num(self.counts.total)]);
-        let text = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-        t.add_row(vec![Cell::new("requests sent"), num(self.latency.requests)]);
+        count("total".into(), self.counts.total);
+        count("requests sent".into(), self.latency.requests);
+        let mut text = |label: &str, t: String| f.push((label.to_string(), Figure::Text(t)));
         if let Some(s) = self.elapsed_s {
-            t.add_row(vec![Cell::new("elapsed"), text(format!("{s:.1} s"))]);
+            text("elapsed", format!("{s:.1} s"));
         }
         if let Some(r) = self.achieved_rate_per_s {
-            t.add_row(vec![Cell::new("achieved rate"), text(format!("{r:.2} /s"))]);
+            text("achieved rate", format!("{r:.2} /s"));
         }
         if let (Some(p50), Some(p95), Some(p99)) = (
             self.latency.p50_ms,
             self.latency.p95_ms,
             self.latency.p99_ms,
         ) {
-            t.add_row(vec![
-                Cell::new("latency p50 / p95 / p99"),
-                text(format!("{p50} / {p95} / {p99} ms")),
-            ]);
+            text(
+                "latency p50 / p95 / p99",
+                format!("{p50} / {p95} / {p99} ms"),
+            );
         }
-        t.add_row(vec![
-            Cell::new("done"),
-            text(format!("{:.1} %", self.done_pct)),
-        ]);
+        text("done", format!("{:.1} %", self.done_pct));
         if let Some(o) = &self.outcomes {
-            outcome_rows(&mut t, o);
+            outcome_figures(&mut f, o);
         }
         if self.awaiting_outcome > 0 {
+            f.push((
+                "awaiting_outcome (no webhook yet)".into(),
+                Figure::Count(self.awaiting_outcome),
+            ));
+        }
+        f
+    }
+
+    /// The summary as an aligned table for a terminal.
+    pub fn table(&self) -> String {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(vec![
+            Cell::new(format!("campaign {}", self.campaign)),
+            Cell::new("rows"),
+        ]);
+        for (label, figure) in self.figures() {
+            let value = match figure {
+                Figure::Count(n) => Cell::new(n),
+                Figure::Text(s) => Cell::new(s),
+                Figure::None => Cell::new(""),
+            };
             t.add_row(vec![
-                Cell::new("awaiting_outcome (no webhook yet)"),
-                Cell::new(self.awaiting_outcome).set_alignment(CellAlignment::Right),
+                Cell::new(label),
+                value.set_alignment(CellAlignment::Right),
             ]);
         }
         t.to_string()
     }
 }
 
-/// The webhook part of the summary table.
-fn outcome_rows(t: &mut Table, o: &OutcomeStats) {
-    let num = |n: u64| Cell::new(n).set_alignment(CellAlignment::Right);
-    t.add_row(vec![Cell::new("call outcomes received"), num(o.received)]);
-    t.add_row(vec![Cell::new("  delivered"), num(o.delivered())]);
-    t.add_row(vec![Cell::new("  not delivered"), num(o.not_delivered())]);
+/// One figure of the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    /// A number of rows, requests or outcomes.
+    Count(u64),
+    /// A figure with its unit, as shown (`12.5 s`, `98.0 %`).
+    Text(String),
+    /// A heading with no value of its own.
+    None,
+}
+
+/// The webhook part of the summary.
+fn outcome_figures(f: &mut Vec<(String, Figure)>, o: &OutcomeStats) {
+    f.push(("call outcomes received".into(), Figure::Count(o.received)));
+    f.push(("  delivered".into(), Figure::Count(o.delivered())));
+    f.push(("  not delivered".into(), Figure::Count(o.not_delivered())));
     if let Some(d) = o.mean_duration_s {
-        t.add_row(vec![
-            Cell::new("mean call duration"),
-            Cell::new(format!("{d:.1} s")).set_alignment(CellAlignment::Right),
-        ]);
+        f.push((
+            "mean call duration".into(),
+            Figure::Text(format!("{d:.1} s")),
+        ));
     }
     for (title, counts) in [("call output", &o.call_output), ("sentiment", &o.sentiment)] {
-        t.add_row(vec![Cell::new(title), Cell::new("")]);
+        f.push((title.into(), Figure::None));
         for (label, n) in counts {
-            t.add_row(vec![Cell::new(format!("  {label}")), num(*n)]);
+            f.push((format!("  {label}"), Figure::Count(*n)));
         }
     }
 }

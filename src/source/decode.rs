@@ -47,12 +47,17 @@ pub(crate) fn decode(
     label: Option<&str>,
 ) -> Result<Decoded, SourceError> {
     let forced = label.map(encoding_for_label).transpose()?;
-    let mut head = [0u8; 3];
+    let mut head = [0u8; SNIFF_BYTES];
     let n =
         read_up_to(&mut raw, &mut head).map_err(|source| SourceError::Io { line: 1, source })?;
     let (encoding, bom_len) = match Encoding::for_bom(&head[..n]) {
         Some((encoding, bom_len)) => (encoding, bom_len),
-        None => (forced.unwrap_or(UTF_8), 0),
+        None => (
+            forced
+                .or_else(|| utf16_by_nuls(&head[..n]))
+                .unwrap_or(UTF_8),
+            0,
+        ),
     };
     let rest = Cursor::new(head[bom_len..n].to_vec()).chain(raw);
     let stream: Box<dyn Read + Send> = if encoding == UTF_8 {
@@ -63,6 +68,38 @@ pub(crate) fn decode(
     Ok(Decoded { stream, encoding })
 }
 
+/// How much of the file's head is looked at for a BOM or UTF-16's NUL pattern.
+const SNIFF_BYTES: usize = 512;
+
+/// UTF-16 without a BOM, told by its NULs: text that is mostly ASCII (a CSV header always is)
+/// has a NUL in every other byte, odd ones for little-endian, even ones for big-endian. UTF-8
+/// and the single-byte encodings have no NULs in text at all.
+fn utf16_by_nuls(head: &[u8]) -> Option<&'static Encoding> {
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let nuls_at = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (nuls_at(0), nuls_at(1));
+    // Most of one side NUL and almost none of the other: a few non-ASCII characters (é, ü)
+    // have no NUL, and none has two.
+    let mostly = |n: usize| n * 4 >= pairs * 3;
+    let hardly = |n: usize| n * 16 <= pairs;
+    if mostly(odd) && hardly(even) {
+        Some(encoding_rs::UTF_16LE)
+    } else if mostly(even) && hardly(odd) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
 /// Reads until `buf` is full or the input ends; returns how many bytes were read.
 fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -71,6 +108,9 @@ fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // What was read is kept; the next read of the stream meets the error again and
+            // reports it at the line it stops, as any later failure is.
+            Err(_) if filled > 0 => break,
             Err(e) => return Err(e),
         }
     }

@@ -53,6 +53,16 @@ pub enum SourceError {
         encoding: &'static str,
     },
 
+    /// The first line names no column at all (`,,,` or a line of spaces).
+    #[error(
+        "the header line (line 1) names none of its {columns} column(s): the first line must \
+         name the columns, e.g. phone,first_name; add such a line, or remove the empty one"
+    )]
+    BlankHeader {
+        /// How many (empty) names the line held.
+        columns: usize,
+    },
+
     /// Reading failed part-way (not a decoding problem: the disk or pipe failed).
     #[error("reading the CSV failed at line {line}: {source}; the rows after it were not read")]
     Io {
@@ -61,5 +71,44 @@ pub enum SourceError {
         /// The operating system's reason.
         #[source]
         source: io::Error,
+    },
+
+    /// A workbook (`.xlsx`, `.xls`, `.ods`) that calamine cannot open.
+    #[error(
+        "cannot read {} as an {kind} workbook: {reason}; open it in a spreadsheet program \
+         and save it again, or export the sheet as CSV",
+        path.display()
+    )]
+    Workbook {
+        /// The path as given.
+        path: PathBuf,
+        /// The kind the file's first bytes say it is.
+        kind: &'static str,
+        /// calamine's reason.
+        reason: String,
+    },
+
+    /// `--sheet` names no sheet of the workbook.
+    #[error(
+        "the workbook has no sheet {wanted:?}; its sheets are {sheets}: pass --sheet with one of those names or a position (1 is the first)"
+    )]
+    NoSuchSheet {
+        /// The name or number as given.
+        wanted: String,
+        /// The sheet names, quoted and comma-separated.
+        sheets: String,
+    },
+
+    /// Every sheet is empty, so there is no header row.
+    #[error("no sheet of the workbook holds any cell: a contact sheet needs a header row")]
+    EmptyWorkbook,
+
+    /// A sheet's cells could not be read part-way (a damaged or truncated file).
+    #[error("reading the sheet failed at row {row}: {reason}; the rows after it were not read")]
+    SheetRead {
+        /// The spreadsheet row being read when it failed.
+        row: u64,
+        /// calamine's reason.
+        reason: String,
     },
 }

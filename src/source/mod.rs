@@ -1,4 +1,5 @@
-//! Streaming CSV reading: encodings, delimiter sniffing, physical line numbers.
+//! Streaming contact files: CSV (encodings, delimiter sniffing, physical line numbers) and
+//! spreadsheets ([`sheet`]), behind the one [`Source`] that picks by content ([`kind`]).
 //!
 //! [`CsvSource`] turns a file (or any reader) into [`SourceRecord`]s one at a time, so memory
 //! does not grow with the number of rows and dialing can start before the file is read to its
@@ -13,9 +14,12 @@
 //! the iteration early; the caller must then call [`CsvSource::take_error`] to tell "the file
 //! ended" from "the file could not be read to its end".
 
+mod any;
 mod decode;
 mod error;
+pub mod kind;
 mod records;
+pub mod sheet;
 mod sniff;
 pub(crate) use sniff::Sniffer;
 #[cfg(test)]
@@ -29,8 +33,9 @@ use std::path::Path;
 
 use encoding_rs::Encoding;
 
+pub use any::{Source, count_records};
 pub use error::SourceError;
-use records::{MAX_RECORD_BYTES, RecordReader};
+use records::{MAX_FIELDS, MAX_RECORD_BYTES, Overflow, RecordReader};
 
 /// How to read the file; the default sniffs the delimiter and detects the encoding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub struct SourceOptions {
     /// A WHATWG encoding label (`windows-1252`, `shift_jis`, ...) for files without a BOM.
     /// A byte-order mark in the file wins over it.
     pub encoding: Option<String>,
+    /// `--sheet`: a workbook's sheet, by name or 1-based position; ignored for a CSV.
+    pub sheet: Option<String>,
 }
 
 /// One record of the file, named by the physical line it starts on (the header is line 1).
@@ -47,11 +54,12 @@ pub struct SourceOptions {
 pub enum SourceRecord {
     /// A well-formed row: one field per header, values exactly as in the file.
     Row { line: u64, fields: Vec<String> },
-    /// A record that cannot be a row. `raw` is its text re-joined with the delimiter (quoted
-    /// where needed; undecodable bytes shown as U+FFFD), `reason` one sentence saying why.
+    /// A record that cannot be a row. `raw` is its bytes exactly as read (for a UTF-8 file,
+    /// as in the file; for a transcoded one, its UTF-8 text; a workbook row re-joined as CSV),
+    /// `reason` one sentence saying why.
     Malformed {
         line: u64,
-        raw: String,
+        raw: Vec<u8>,
         reason: String,
     },
 }
@@ -96,6 +104,11 @@ impl CsvSource {
             .map_err(|_| SourceError::HeaderEncoding {
                 encoding: encoding.name(),
             })?;
+        if headers.iter().all(String::is_empty) {
+            return Err(SourceError::BlankHeader {
+                columns: headers.len(),
+            });
+        }
         Ok(CsvSource {
             records,
             headers,
@@ -130,15 +143,25 @@ impl CsvSource {
     fn current(&self, line: u64) -> SourceRecord {
         let malformed = |reason: String| SourceRecord::Malformed {
             line,
-            raw: self.raw_text(),
+            raw: self.records.raw().to_vec(),
             reason,
         };
-        if self.records.overflowed() {
-            return malformed(format!(
-                "the record is longer than {} MiB, so a quote was probably never closed \
-                 and the lines after it were read as part of this record",
-                MAX_RECORD_BYTES >> 20
-            ));
+        match self.records.overflow() {
+            Some(Overflow::Bytes) => {
+                return malformed(format!(
+                    "the record is longer than {} MiB, so a quote was probably never closed \
+                     and the lines after it were read as part of this record",
+                    MAX_RECORD_BYTES >> 20
+                ));
+            }
+            Some(Overflow::Fields) => {
+                return malformed(format!(
+                    "the record has more than {MAX_FIELDS} fields (the header has {}); \
+                     check the delimiter, or pass --delimiter",
+                    self.headers.len()
+                ));
+            }
+            None => {}
         }
         let found = self.records.field_count();
         if found != self.headers.len() {
@@ -154,8 +177,16 @@ impl CsvSource {
                 Ok(text) => fields.push(text.to_string()),
                 Err(_) => {
                     let name = self.headers.get(i).map(String::as_str).unwrap_or("");
+                    // A UTF-8 header with a cp1252 (or Latin-1) body is the usual cause:
+                    // the header is ASCII, so only the rows show it.
+                    let hint = if self.encoding == encoding_rs::UTF_8 {
+                        "; if the file was saved by Excel or another Windows program, pass \
+                         --encoding windows-1252"
+                    } else {
+                        "; pass --encoding with the file's real encoding"
+                    };
                     return malformed(format!(
-                        "field {} ({name:?}) holds bytes that are not valid {}",
+                        "field {} ({name:?}) holds bytes that are not valid {}{hint}",
                         i + 1,
                         self.encoding.name()
                     ));
@@ -163,18 +194,6 @@ impl CsvSource {
             }
         }
         SourceRecord::Row { line, fields }
-    }
-
-    /// The record re-joined with the delimiter, decoded lossily.
-    fn raw_text(&self) -> String {
-        let mut raw = String::new();
-        for (i, field) in self.records.fields().enumerate() {
-            if i > 0 {
-                raw.push(char::from(self.delimiter));
-            }
-            push_quoted(&mut raw, &String::from_utf8_lossy(field), self.delimiter);
-        }
-        raw
     }
 }
 
@@ -199,7 +218,7 @@ impl Iterator for CsvSource {
 /// Meant to run beside the dialing for a progress-bar total: it parses bytes only, allocating
 /// nothing per record or field, and streams like the reader itself.
 /// Gives up (with the count so far) when `stop` says so.
-pub fn count_records(
+pub fn count_csv_records(
     path: &Path,
     opts: &SourceOptions,
     stop: &dyn Fn() -> bool,
@@ -247,7 +266,7 @@ fn open_records(
 }
 
 /// Appends `field`, quoted as CSV needs it to read back as the same single field.
-fn push_quoted(out: &mut String, field: &str, delimiter: u8) {
+pub(crate) fn push_quoted(out: &mut String, field: &str, delimiter: u8) {
     let needs_quotes = field
         .bytes()
         .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'));

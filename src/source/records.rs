@@ -14,7 +14,7 @@ use super::error::SourceError;
 /// A record longer than this is an unclosed quote swallowing the file, not a contact.
 pub(crate) const MAX_RECORD_BYTES: usize = 1 << 20;
 /// Likewise for the number of fields.
-const MAX_FIELDS: usize = 1 << 16;
+pub(crate) const MAX_FIELDS: usize = 1 << 16;
 
 /// Physical line counting: `\r\n`, `\n` and a lone `\r` each end one line.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +54,15 @@ impl LineCounter {
     }
 }
 
+/// Which cap a record outgrew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// More than [`MAX_RECORD_BYTES`] bytes.
+    Bytes,
+    /// More than [`MAX_FIELDS`] fields.
+    Fields,
+}
+
 /// Reads one record at a time into reused buffers.
 pub(crate) struct RecordReader {
     input: Box<dyn BufRead + Send>,
@@ -65,8 +74,11 @@ pub(crate) struct RecordReader {
     ends: Vec<usize>,
     olen: usize,
     nend: usize,
-    /// The current record outgrew the caps; the rest of it goes to the scratch buffers.
-    overflow: bool,
+    /// The current record outgrew a cap; the rest of it goes to the scratch buffers.
+    overflow: Option<Overflow>,
+    /// The current record's bytes exactly as read (quotes and all, no line break; its first
+    /// [`MAX_RECORD_BYTES`] if longer), so a malformed record is kept as it was.
+    raw: Vec<u8>,
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
     /// End of input, or an I/O error: no more records.
@@ -83,7 +95,8 @@ impl RecordReader {
             ends: vec![0; 64],
             olen: 0,
             nend: 0,
-            overflow: false,
+            overflow: None,
+            raw: Vec::with_capacity(4096),
             scratch: Vec::new(),
             scratch_ends: Vec::new(),
             finished: false,
@@ -110,7 +123,8 @@ impl RecordReader {
         }
         self.olen = 0;
         self.nend = 0;
-        self.overflow = false;
+        self.overflow = None;
+        self.raw.clear();
         // Skip blank lines ourselves, so the first byte handed to csv-core is the record's.
         let start = loop {
             let buf = fill(self.input.as_mut())?;
@@ -126,7 +140,7 @@ impl RecordReader {
         };
         loop {
             let buf = fill(self.input.as_mut())?;
-            let (res, nin, nout, nend) = if self.overflow {
+            let (res, nin, nout, nend) = if self.overflow.is_some() {
                 self.core
                     .read_record(buf, &mut self.scratch, &mut self.scratch_ends)
             } else {
@@ -134,8 +148,10 @@ impl RecordReader {
                     .read_record(buf, &mut self.out[self.olen..], &mut self.ends[self.nend..])
             };
             self.lines.advance(&buf[..nin]);
+            let room = MAX_RECORD_BYTES.saturating_sub(self.raw.len());
+            self.raw.extend_from_slice(&buf[..nin.min(room)]);
             self.input.consume(nin);
-            if !self.overflow {
+            if self.overflow.is_none() {
                 self.olen += nout;
                 self.nend += nend;
             }
@@ -143,57 +159,67 @@ impl RecordReader {
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => self.grow_output(),
                 ReadRecordResult::OutputEndsFull => self.grow_ends(),
-                ReadRecordResult::Record => return Ok(Some(start)),
+                ReadRecordResult::Record => {
+                    while self.raw.last().is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                        self.raw.pop();
+                    }
+                    return Ok(Some(start));
+                }
                 ReadRecordResult::End => return Ok(None),
             }
         }
     }
 
     fn grow_output(&mut self) {
-        if self.overflow {
+        if self.overflow.is_some() {
             return; // The scratch buffer is simply reused.
         }
         let len = (self.out.len() * 2).min(MAX_RECORD_BYTES);
         if len > self.out.len() {
             self.out.resize(len, 0);
         } else {
-            self.start_overflow();
+            self.start_overflow(Overflow::Bytes);
         }
     }
 
     fn grow_ends(&mut self) {
-        if self.overflow {
+        if self.overflow.is_some() {
             return;
         }
         let len = (self.ends.len() * 2).min(MAX_FIELDS);
         if len > self.ends.len() {
             self.ends.resize(len, 0);
         } else {
-            self.start_overflow();
+            self.start_overflow(Overflow::Fields);
         }
     }
 
-    fn start_overflow(&mut self) {
-        self.overflow = true;
+    fn start_overflow(&mut self, why: Overflow) {
+        self.overflow = Some(why);
         if self.scratch.is_empty() {
             self.scratch = vec![0; 64 * 1024];
             self.scratch_ends = vec![0; 1024];
         }
     }
 
-    /// The record outgrew the caps: only its start was kept.
-    pub(crate) fn overflowed(&self) -> bool {
+    /// The cap the record outgrew, if any: then only its start was kept.
+    pub(crate) fn overflow(&self) -> Option<Overflow> {
         self.overflow
+    }
+
+    /// The current record's bytes as they were read; see the field.
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.raw
     }
 
     /// The number of fields in the current record (of its kept start, if it overflowed).
     pub(crate) fn field_count(&self) -> usize {
-        self.nend + usize::from(self.overflow)
+        self.nend + usize::from(self.overflow.is_some())
     }
 
     /// The fields of the current record, as bytes (only the kept start, if it overflowed).
     pub(crate) fn fields(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        let tail = self.overflow.then_some(self.olen);
+        let tail = self.overflow.is_some().then_some(self.olen);
         let mut start = 0;
         self.ends[..self.nend]
             .iter()
@@ -307,13 +333,41 @@ mod tests {
         text.extend(b"2,3\n".repeat(MAX_RECORD_BYTES / 2));
         let mut r = reader(&text, 64 * 1024);
         assert_eq!(r.next_record().unwrap(), Some(1));
-        assert!(!r.overflowed());
+        assert_eq!(r.overflow(), None);
+        assert_eq!(r.raw(), b"a,b");
         assert_eq!(r.next_record().unwrap(), Some(2));
-        assert!(r.overflowed());
+        assert_eq!(r.overflow(), Some(Overflow::Bytes));
+        assert!(
+            r.raw().len() <= MAX_RECORD_BYTES,
+            "the raw copy is capped too"
+        );
+        assert!(r.raw().starts_with(b"1,\"never closed\n2,3"));
         assert_eq!(r.olen, MAX_RECORD_BYTES);
         assert!(r.fields().next().is_some_and(|f| f == b"1"));
         assert_eq!(r.next_record().unwrap(), None);
         assert_eq!(r.out.len(), MAX_RECORD_BYTES, "memory stays capped");
+    }
+
+    #[test]
+    fn many_short_fields_overflow_the_field_cap_not_the_byte_cap() {
+        let mut text = b"a\n".to_vec();
+        text.extend(b",".repeat(MAX_FIELDS + 10));
+        text.push(b'\n');
+        let mut r = reader(&text, 64 * 1024);
+        r.next_record().unwrap();
+        r.next_record().unwrap();
+        assert_eq!(r.overflow(), Some(Overflow::Fields));
+    }
+
+    #[test]
+    fn the_raw_record_is_its_bytes_as_read() {
+        let text = b"a,b\r\n\r\n\"x, \"\"y\"\"\",\xff\xfe\r\nlast,1";
+        let mut r = reader(text, 4);
+        r.next_record().unwrap();
+        r.next_record().unwrap();
+        assert_eq!(r.raw(), b"\"x, \"\"y\"\"\",\xff\xfe");
+        r.next_record().unwrap();
+        assert_eq!(r.raw(), b"last,1");
     }
 
     struct FailingReader(usize);

@@ -16,6 +16,7 @@ pub(super) fn opts(delimiter: Option<u8>, encoding: Option<&str>) -> SourceOptio
     SourceOptions {
         delimiter,
         encoding: encoding.map(str::to_string),
+        sheet: None,
     }
 }
 
@@ -41,10 +42,10 @@ pub(super) fn row(line: u64, fields: &[&str]) -> SourceRecord {
     }
 }
 
-pub(super) fn malformed(line: u64, raw: &str, reason: &str) -> SourceRecord {
+pub(super) fn malformed(line: u64, raw: impl AsRef<[u8]>, reason: &str) -> SourceRecord {
     SourceRecord::Malformed {
         line,
-        raw: raw.to_string(),
+        raw: raw.as_ref().to_vec(),
         reason: reason.to_string(),
     }
 }
@@ -130,8 +131,9 @@ fn windows_1252_read_as_utf8_gives_malformed_rows_not_a_crash() {
         records[0],
         malformed(
             2,
-            "+4915112345678;M\u{FFFD}ller;12 \u{FFFD}",
-            "field 2 (\"name\") holds bytes that are not valid UTF-8"
+            b"+4915112345678;M\xfcller;12 \x80",
+            "field 2 (\"name\") holds bytes that are not valid UTF-8; if the file was saved \
+             by Excel or another Windows program, pass --encoding windows-1252"
         )
     );
     assert_eq!(records[1].line(), 3);
@@ -146,8 +148,9 @@ fn invalid_utf8_spoils_only_its_own_row() {
             row(2, &["+4915112345678", "Anna"]),
             malformed(
                 3,
-                "+4915112345679,Bj\u{FFFD}rn",
-                "field 2 (\"name\") holds bytes that are not valid UTF-8"
+                b"+4915112345679,Bj\xf6rn",
+                "field 2 (\"name\") holds bytes that are not valid UTF-8; if the file was \
+                 saved by Excel or another Windows program, pass --encoding windows-1252"
             ),
             // A real U+FFFD in valid UTF-8 is data, not an error.
             row(4, &["+4915112345670", "\u{FFFD} literal"]),
@@ -167,8 +170,10 @@ fn undecodable_bytes_in_a_labelled_encoding_spoil_only_their_row() {
             row(2, &["1", "テスト"]),
             malformed(
                 3,
-                "2,\u{FFFD}",
-                "field 2 (\"name\") holds bytes that are not valid Shift_JIS"
+                // The transcoded stream marks the undecodable sequence with 0xFF.
+                b"2,\xff",
+                "field 2 (\"name\") holds bytes that are not valid Shift_JIS; pass --encoding \
+                 with the file's real encoding"
             ),
             row(4, &["3", "ok"]),
         ]

@@ -187,3 +187,81 @@ proptest! {
         prop_assert_eq!(counted, yielded);
     }
 }
+
+#[test]
+fn a_header_of_empty_names_says_the_first_line_must_name_the_columns() {
+    let err = CsvSource::from_reader(
+        Box::new(Cursor::new(b",,\n+966501234567,Sara,x\n".to_vec())),
+        &SourceOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(err, SourceError::BlankHeader { columns: 3 }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("must name the columns"), "{err}");
+}
+
+#[test]
+fn utf16_without_a_bom_is_told_by_its_nuls() {
+    let text = "phone,name\n+966501234567,Zoë\n";
+    for (bytes, name) in [
+        (
+            text.encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+            "UTF-16LE",
+        ),
+        (
+            text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            "UTF-16BE",
+        ),
+    ] {
+        let source =
+            CsvSource::from_reader(Box::new(Cursor::new(bytes)), &SourceOptions::default())
+                .unwrap();
+        assert_eq!(source.encoding_name(), name);
+        assert_eq!(source.headers(), ["phone", "name"]);
+        let rows: Vec<_> = source.collect();
+        assert_eq!(
+            rows,
+            [SourceRecord::Row {
+                line: 2,
+                fields: vec!["+966501234567".into(), "Zoë".into()]
+            }]
+        );
+    }
+}
+
+#[test]
+fn a_well_formed_row_of_100k_columns_is_said_to_have_too_many_fields() {
+    let mut text = b"phone,name\n".to_vec();
+    text.extend(b"x,".repeat(100_000));
+    text.extend(b"\n+966501234567,Sara\n");
+    assert!(text.len() < 300 * 1024);
+    let source =
+        CsvSource::from_reader(Box::new(Cursor::new(text)), &SourceOptions::default()).unwrap();
+    let records: Vec<_> = source.collect();
+    let SourceRecord::Malformed { reason, .. } = &records[0] else {
+        panic!("{:?}", records[0]);
+    };
+    assert!(reason.contains("more than 65536 fields"), "{reason}");
+    assert!(!reason.contains("MiB"), "{reason}");
+    assert_eq!(records[1].line(), 3, "the next row is read as usual");
+}
+
+#[test]
+fn a_malformed_record_keeps_its_bytes_exactly() {
+    let text = b"phone,name\n+966501234567,\"Sara \"\"S\"\"\",\xff\xfe\r\n";
+    let source = CsvSource::from_reader(
+        Box::new(Cursor::new(text.to_vec())),
+        &SourceOptions::default(),
+    )
+    .unwrap();
+    let records: Vec<_> = source.collect();
+    let SourceRecord::Malformed { raw, .. } = &records[0] else {
+        panic!("{:?}", records[0]);
+    };
+    assert_eq!(raw, b"+966501234567,\"Sara \"\"S\"\"\",\xff\xfe");
+}

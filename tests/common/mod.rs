@@ -150,6 +150,18 @@ pub fn number(i: usize) -> String {
     format!("+96650{i:07}")
 }
 
+/// A path as a command-line argument.
+pub fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `dialer run FILE --rate unlimited ARGS...`, which must succeed.
+pub async fn run_ok(env: &Env, file: &Path, args: &[&str]) {
+    let mut all = vec!["run", arg(file), "--rate", "unlimited"];
+    all.extend_from_slice(args);
+    env.dialer(&all).await.expect_code(0);
+}
+
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }

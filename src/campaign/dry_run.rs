@@ -15,7 +15,6 @@ use super::dry_plan::{Judge, NumberKey, Verdict, judge_in_order};
 use super::{CampaignError, Settings};
 use crate::plan::SkipReason;
 use crate::source::CsvSource;
-use crate::zone::Window;
 
 /// Skipped rows listed one by one; the rest are counted.
 const LISTED: usize = 50;
@@ -28,6 +27,8 @@ pub struct DryRun {
     pub would_dial: u64,
     /// Rows that would be dialed, but not right now: their calling window is closed.
     pub outside_window_now: u64,
+    /// Rows that would be dialed, by what decided their zone (`column`, `number`...).
+    pub zone_sources: BTreeMap<String, u64>,
     pub skipped: BTreeMap<String, u64>,
     /// (line, reason, detail) of the first skipped rows.
     pub skipped_rows: Vec<(u64, String, String)>,
@@ -46,13 +47,8 @@ pub fn dry_run(
 ) -> Result<DryRun, CampaignError> {
     let source = CsvSource::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
-    let window: Option<Window> = settings
-        .window
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(CampaignError::Usage)?;
-    let default_zone = settings.default_zone();
+    let cfg = settings.dispatch_config(None)?;
+    let zones = cfg.zone_rules(now);
     let mut report = DryRun {
         delimiter: match source.delimiter() {
             b'\t' => "\\t".into(),
@@ -70,20 +66,21 @@ pub fn dry_run(
     let examples_done = AtomicBool::new(false);
     let judge = Judge {
         planner: &planner,
-        window: window.as_ref(),
-        default_zone: &default_zone,
+        schedule: cfg.window.as_ref(),
+        zones: &zones,
         now,
         examples_done: &examples_done,
     };
     let read_error = judge_in_order(source, &judge, |line, verdict| {
         report.rows += 1;
-        let (key, outside_window, example) = match verdict {
+        let (key, outside_window, zone_source, example) = match verdict {
             Verdict::Skip { reason, detail } => return report.skip(line, reason, detail),
             Verdict::Call {
                 key,
                 outside_window,
+                zone_source,
                 example,
-            } => (key, outside_window, example),
+            } => (key, outside_window, zone_source, example),
         };
         if let Some(first) = seen.first_line(key, line) {
             let detail = format!("same number as line {first}");
@@ -91,6 +88,10 @@ pub fn dry_run(
         }
         report.would_dial += 1;
         report.outside_window_now += u64::from(outside_window);
+        *report
+            .zone_sources
+            .entry(zone_source.as_str().to_string())
+            .or_default() += 1;
         if let Some(body) = example.filter(|_| report.first_requests.len() < EXAMPLES) {
             report.first_requests.push(body);
             if report.first_requests.len() == EXAMPLES {
@@ -162,6 +163,14 @@ impl DryRun {
                 "  of which outside their calling window right now: {}\n",
                 self.outside_window_now
             ));
+        }
+        if !self.zone_sources.is_empty() {
+            let by: Vec<String> = self
+                .zone_sources
+                .iter()
+                .map(|(source, n)| format!("{source} {n}"))
+                .collect();
+            out.push_str(&format!("  zone from: {}\n", by.join(", ")));
         }
         let total_skipped: u64 = self.skipped.values().sum();
         out.push_str(&format!("skipped: {total_skipped}\n"));

@@ -235,14 +235,14 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
     let ingest = match source {
         Some((source, planner)) if !campaign.ingested => {
             let skip = ledger.max_line(campaign.id)?;
-            let default_zone = cfg.default_zone.iana_name().unwrap_or("UTC").to_string();
+            let zones = cfg.zone_rules(jiff::Timestamp::now());
             Some(ingest::spawn(
                 ledger.clone(),
                 campaign.id,
                 ingest::Input {
                     source,
                     planner,
-                    default_zone,
+                    zones,
                     tally: tally.clone(),
                 },
                 skip,

@@ -15,7 +15,7 @@ use crate::plan::{
 use crate::source::SourceOptions;
 
 use super::CampaignError;
-use crate::zone::{self, Window};
+use crate::zone::{self, DayWindow, Schedule};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -39,7 +39,9 @@ pub struct Settings {
     /// `--tz`: the zone of rows with neither a zone column nor a single-zone country.
     #[serde(default)]
     pub tz: Option<String>,
-    /// `--window HH:MM-HH:MM`.
+    /// The calling schedule (`--window`, `--skip-date`, `--holidays`) in its text form,
+    /// `mon-fri 09:00-20:00; skip 2026-12-25`; a plain `09:00-18:00` from older ledgers reads
+    /// the same way.
     #[serde(default)]
     pub window: Option<String>,
     /// `--start-at`, RFC 3339.
@@ -72,7 +74,7 @@ impl Settings {
             retry_uncertain: d.retry_uncertain,
             timeout_ms: d.timeout.as_millis() as u64,
             tz: args.tz.clone(),
-            window: args.window.map(|w| w.to_string()),
+            window: args.schedule().map(|s| s.to_string()),
             start_at: args.start_at.map(|t| t.to_string()),
         }
     }
@@ -137,18 +139,30 @@ impl Settings {
         Ok(Planner::new(mapping, opts, suppress)?)
     }
 
+    /// The stored calling schedule, read back.
+    pub fn schedule(&self) -> Result<Option<Schedule>, CampaignError> {
+        self.window
+            .as_deref()
+            .map(str::parse::<Schedule>)
+            .transpose()
+            .map_err(CampaignError::Usage)
+    }
+
+    /// The stored schedule's text with its windows replaced and its skipped dates kept.
+    fn with_windows(&self, windows: Vec<DayWindow>) -> String {
+        let skipped = self.schedule().ok().flatten().map(|s| s.skipped());
+        Schedule::new(windows, skipped.unwrap_or_default())
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
+
     /// The zone of rows that have no zone of their own: `--tz`, else the system's.
     pub fn default_zone(&self) -> String {
         self.tz.clone().unwrap_or_else(zone::system_zone)
     }
 
     pub fn dispatch_config(&self, limit: Option<u64>) -> Result<DispatchConfig, CampaignError> {
-        let window = self
-            .window
-            .as_deref()
-            .map(str::parse::<Window>)
-            .transpose()
-            .map_err(CampaignError::Usage)?;
+        let window = self.schedule()?;
         let start_at = self
             .start_at
             .as_deref()
@@ -173,6 +187,7 @@ impl Settings {
             window,
             start_at,
             default_zone,
+            tz_named: self.tz.is_some(),
         })
     }
 }
@@ -201,8 +216,8 @@ impl crate::cli::OverrideArgs {
         if let Some(u) = &self.api_url {
             s.api_url = u.clone();
         }
-        if let Some(w) = self.window {
-            s.window = Some(w.to_string());
+        if !self.window.is_empty() {
+            s.window = Some(s.with_windows(self.window.clone()));
         }
     }
 }

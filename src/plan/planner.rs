@@ -11,6 +11,7 @@ use super::suppress::SuppressList;
 use super::{Field, PlanError, SkipReason};
 use crate::api::CallRequest;
 use crate::api::types::{META_CAMPAIGN, META_ROW};
+use crate::zone::{PrefixZones, RowPlace};
 
 /// A row's contact apart from the number, serialised with the request's field names so a
 /// report reads a skipped row's `contact` exactly like a dialed row's request.
@@ -65,6 +66,19 @@ pub struct PlannedCall {
     pub timezone: Option<String>,
     /// The ISO region of the number (`SA`, `US`...), when libphonenumber can tell.
     pub country: Option<String>,
+    /// The zones libphonenumber's prefix map gives the number.
+    pub number_zones: Option<PrefixZones>,
+}
+
+impl PlannedCall {
+    /// What the zone rules read of this row.
+    pub fn place(&self) -> RowPlace<'_> {
+        RowPlace {
+            column: self.timezone.as_deref(),
+            number: self.number_zones,
+            country: self.country.as_deref(),
+        }
+    }
 }
 
 /// Turns records into [`Planned`]; built once per run, shared by reference (Send + Sync).
@@ -198,7 +212,7 @@ impl Planner {
         let opt_cell = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
 
         let raw_number = cell(c.number.0);
-        let (e164, country) = match normalize_with_country(raw_number, self.opts.default_region) {
+        let number = match normalize_with_country(raw_number, self.opts.default_region) {
             Ok(found) => found,
             Err(NumberError::Missing) => {
                 return skip(
@@ -218,6 +232,7 @@ impl Planner {
                 );
             }
         };
+        let (e164, country, number_zones) = (number.e164, number.country, number.zones);
 
         let contact_uuid = match opt_cell(c.contact_uuid) {
             None => None,
@@ -302,6 +317,7 @@ impl Planner {
             request,
             timezone,
             country: country.map(|id| id.as_ref().to_owned()),
+            number_zones,
         })
     }
 }

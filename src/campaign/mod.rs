@@ -7,6 +7,7 @@ mod dry_run;
 mod ingest;
 mod resume;
 mod settings;
+mod zone_check;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,6 +120,7 @@ pub async fn run(
     let client = Credentials::resolve(args.dial.token_file.as_deref(), env)
         .and_then(|creds| LeversClient::new(&settings.api_url, creds, settings.timeout()));
     let planner = settings.planner(&name, source.headers())?;
+    zone_check::refuse_unnamed_zones(&args.csv, &settings, &planner)?;
     let client = client?;
     let sha = hashing.join().unwrap_or_else(|_| sha256_file(&args.csv))?;
 

@@ -198,6 +198,20 @@ impl Planner {
         }
     }
 
+    /// The raw `timezone` cell (when the column exists and the cell is not blank) and the
+    /// raw number cell of a record: enough to pre-scan a file for rows lacking a zone
+    /// without planning each one.
+    pub fn zone_cells<'a>(&self, fields: &'a [String]) -> (Option<&'a str>, &'a str) {
+        let cell = |i: usize| fields.get(i).map_or("", |s| s.trim());
+        let tz = self.columns.timezone.map(cell).filter(|s| !s.is_empty());
+        (tz, cell(self.columns.number.0))
+    }
+
+    /// `--default-region`, which reads numbers written without `+country`.
+    pub fn default_region(&self) -> Option<Id> {
+        self.opts.default_region
+    }
+
     /// How many numbers the do-not-call lists hold.
     pub fn suppressed_numbers(&self) -> usize {
         self.suppress.len()

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::record::Record;
 
 /// The fixed columns, in order.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "row",
     "phone",
     "first_name",
@@ -27,8 +27,9 @@ pub const COLUMNS: [&str; 22] = [
     "sentiment",
     "duration_s",
     "ended_reason",
-    "timezone",
+    "zone",
     "zone_source",
+    "candidate_zones",
     "error",
     "detail",
 ];
@@ -116,8 +117,9 @@ impl Columns {
             text(&r.sentiment),
             num(&r.duration_s),
             text(&r.ended_reason),
-            text(&r.timezone),
+            text(&r.zone),
             text(&r.zone_source),
+            text(&r.candidate_zones),
             text(&r.error),
             text(&r.detail),
         ]);

@@ -33,6 +33,8 @@ pub struct Summary {
     pub outcomes: Option<OutcomeStats>,
     /// Placed calls with no webhook outcome after the wait `load_with` was given.
     pub awaiting_outcome: u64,
+    /// Rows not skipped, by what decided their calling zone (`column`, `number`...).
+    pub zone_sources: std::collections::BTreeMap<String, u64>,
 }
 
 /// Unix milliseconds as RFC 3339 UTC, always with three fraction digits, so times line up
@@ -86,6 +88,7 @@ impl Summary {
             done_pct,
             outcomes,
             awaiting_outcome,
+            zone_sources: ledger.zone_sources(campaign.id)?,
         })
     }
 
@@ -137,6 +140,12 @@ impl Summary {
         ]);
         if let Some(o) = &self.outcomes {
             outcome_rows(&mut t, o);
+        }
+        if !self.zone_sources.is_empty() {
+            t.add_row(vec![Cell::new("zone from"), Cell::new("")]);
+            for (source, n) in &self.zone_sources {
+                t.add_row(vec![Cell::new(format!("  {source}")), num(*n)]);
+            }
         }
         if self.awaiting_outcome > 0 {
             t.add_row(vec![

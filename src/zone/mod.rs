@@ -51,3 +51,5 @@ pub fn zone(name: &str) -> Result<TimeZone, String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod prefix_tests;

@@ -1,57 +1,11 @@
-//! Calling hours and the dry run, end to end. Windows are chosen relative to the current
-//! UTC hour, so the tests hold whatever the clock says.
+//! Calling hours and the dry run, end to end. Windows and days are chosen relative to the
+//! current time in the zone they are read in, so the tests hold whatever the clock says.
 
 mod common;
 
 use std::time::Duration;
 
 use common::Env;
-
-/// A two-hour window around now in UTC: open for a row in UTC, closed at UTC+12.
-fn window_open_in_utc() -> String {
-    let hour = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .hour();
-    format!("{:02}:00-{:02}:00", (hour + 23) % 24, (hour + 1) % 24)
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn zones_come_from_the_column_then_the_number_then_tz() {
-    let env = Env::default().await;
-    let csv = env.write(
-        "zones.csv",
-        "phone,timezone\n+966501234567,Asia/Tokyo\n+966501234568,\n+447700900123,\n\
-         +12015550123,\n+80012345678,\n",
-    );
-    env.dialer(&[
-        "run",
-        csv.to_str().unwrap(),
-        "--rate",
-        "unlimited",
-        "--tz",
-        "America/Chicago",
-    ])
-    .await
-    .expect_code(0);
-    let rows = env.rows("zones");
-    let zone = |i: usize| {
-        let r = &rows[i];
-        (
-            r.timezone.clone().unwrap_or_default(),
-            r.zone_source.clone().unwrap_or_default(),
-        )
-    };
-    assert_eq!(zone(0), ("Asia/Tokyo".into(), "column".into()));
-    assert_eq!(zone(1), ("Asia/Riyadh".into(), "number".into()));
-    assert_eq!(
-        rows[2].reason.as_deref(),
-        Some("invalid_number"),
-        "07700 900xxx is fiction"
-    );
-    assert_eq!(zone(3), ("America/New_York".into(), "number".into()));
-    // A +800 freephone number is in no place at all: --tz.
-    assert_eq!(zone(4), ("America/Chicago".into(), "default".into()));
-}
 
 /// Runs the dialer until it says it waits for a calling window, then stops it with SIGINT.
 /// Returns its exit code and stderr. The wait is said once nothing else can be dialed, so
@@ -90,53 +44,6 @@ fn window_around_now_in(zone: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn numbers_in_five_countries_get_the_zones_libphonenumber_gives() {
-    let env = Env::default().await;
-    let csv = env.write(
-        "world.csv",
-        "phone\n+12125550123\n+14155550123\n+14165550123\n+61291234567\n+61412345678\n\
-         +5511987654321\n+74951234567\n+79123456789\n",
-    );
-    env.dialer(&["run", csv.to_str().unwrap(), "--rate", "unlimited"])
-        .await
-        .expect_code(0);
-    let rows = env.rows("world");
-    let zones: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.timezone.as_deref().unwrap_or(""),
-                r.zone_source.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(zones[0], ("America/New_York", "number"));
-    assert_eq!(zones[1], ("America/Los_Angeles", "number"));
-    assert_eq!(zones[2], ("America/Toronto", "number"), "Canada");
-    assert_eq!(zones[3], ("Australia/Sydney", "number"));
-    assert_eq!(zones[4].0.split(',').count(), 8, "an Australian mobile: {}", zones[4].0);
-    assert_eq!(zones[5], ("America/Sao_Paulo", "number"), "Brazil's mobiles are placed");
-    assert_eq!(zones[6], ("Europe/Moscow", "number"));
-    assert_eq!(zones[7].0.split(',').count(), 16, "a Russian mobile: {}", zones[7].0);
-    assert!(zones[7].0.contains("Asia/Kamchatka"));
-    assert_eq!(env.sandbox.stats().total_calls, 8, "no window: every row is dialed");
-
-    let status = env.dialer(&["status", "world", "--row", "3"]).await;
-    status.expect_code(0);
-    assert!(
-        status
-            .stdout
-            .contains("calling hours read in America/Los_Angeles (zone from: number)"),
-        "{}",
-        status.stdout
-    );
-    let report = env.dialer(&["report", "world", "--format", "csv"]).await;
-    report.expect_code(0);
-    let russian = report.stdout.lines().find(|l| l.contains("+79123456789")).unwrap();
-    assert!(russian.contains("Asia/Almaty, Asia/Anadyr"), "{russian}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn a_window_open_in_new_york_and_closed_in_los_angeles() {
     let env = Env::default().await;
     // Los Angeles is three hours behind New York all year: 2 hours around now in New York
@@ -148,7 +55,14 @@ async fn a_window_open_in_new_york_and_closed_in_los_angeles() {
     let window = window_around_now_in("America/New_York");
     let (code, stderr) = run_until_waiting(
         &env,
-        &["run", csv.to_str().unwrap(), "--rate", "unlimited", "--window", &window],
+        &[
+            "run",
+            csv.to_str().unwrap(),
+            "--rate",
+            "unlimited",
+            "--window",
+            &window,
+        ],
     )
     .await;
     assert_eq!(code, Some(130), "{stderr}");
@@ -175,11 +89,21 @@ async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
     // Two days on: not today, and not tomorrow either should the test cross midnight.
     let other_day = today.checked_add(jiff::ToSpan::days(2)).unwrap();
     let day = format!("{:?}", other_day.weekday())[..3].to_ascii_lowercase();
-    let csv = env.write("days.csv", "phone,timezone\n+966501234567,UTC\n+966501234568,UTC\n");
+    let csv = env.write(
+        "days.csv",
+        "phone,timezone\n+966501234567,UTC\n+966501234568,UTC\n",
+    );
     let window = format!("{day} 00:00-23:59");
     let (code, stderr) = run_until_waiting(
         &env,
-        &["run", csv.to_str().unwrap(), "--rate", "unlimited", "--window", &window],
+        &[
+            "run",
+            csv.to_str().unwrap(),
+            "--rate",
+            "unlimited",
+            "--window",
+            &window,
+        ],
     )
     .await;
     assert_eq!(code, Some(130), "{stderr}");
@@ -211,44 +135,13 @@ async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_window_without_tz_refuses_rows_that_fall_back_to_an_unnamed_zone() {
-    let env = Env::default().await;
-    let csv = env.write("fallback.csv", "phone\n+966501234567\n+80012345678\n+80012345679\n");
-    let run = env
-        .dialer(&["run", csv.to_str().unwrap(), "--window", "09:00-18:00"])
-        .await;
-    run.expect_code(2);
-    assert!(
-        run.stderr.contains("2 row(s) have no time zone the dialer can tell")
-            && run.stderr.contains("line 3: +80012345678")
-            && run.stderr.contains("Pass --tz ZONE"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(env.sandbox.stats().requests, 0, "refused before dialing");
-    let dry = env
-        .dialer(&[
-            "run",
-            csv.to_str().unwrap(),
-            "--window",
-            "09:00-18:00",
-            "--tz",
-            "Asia/Riyadh",
-            "--dry-run",
-        ])
-        .await;
-    dry.expect_code(0);
-    assert!(dry.stdout.contains("zone from: default 2, number 1"), "{}", dry.stdout);
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn open_windows_are_dialed_while_closed_ones_wait_and_say_so() {
     let env = Env::default().await;
     let csv = env.write(
         "hours.csv",
         "phone,timezone\n+966501234567,UTC\n+966501234568,Etc/GMT-12\n",
     );
-    let window = window_open_in_utc();
+    let window = window_around_now_in("UTC");
     let child = env.spawn(&[
         "run",
         csv.to_str().unwrap(),
@@ -352,7 +245,7 @@ async fn a_dry_run_reports_rows_outside_the_window_and_writes_nothing() {
             tz12.to_str().unwrap(),
             "--dry-run",
             "--window",
-            &window_open_in_utc(),
+            &window_around_now_in("UTC"),
         ])
         .await;
     run.expect_code(0);

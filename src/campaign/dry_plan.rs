@@ -73,7 +73,11 @@ pub struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn verdict(&self, record: &SourceRecord, parsed: &mut HashMap<Zones, Vec<TimeZone>>) -> Verdict {
+    fn verdict(
+        &self,
+        record: &SourceRecord,
+        parsed: &mut HashMap<Zones, Vec<TimeZone>>,
+    ) -> Verdict {
         let planned = match record {
             SourceRecord::Malformed { reason, .. } => {
                 return Verdict::Skip {

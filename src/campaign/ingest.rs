@@ -154,7 +154,9 @@ pub fn to_row(planner: &Planner, record: SourceRecord, zones: &zone::Rules) -> N
             Planned::Call(call) => {
                 let (zone, why) = match zones.resolve(call.place()) {
                     Ok(found) => found,
-                    Err(unknown) => return unknown_zone(planner, line, &fields, call.e164, unknown),
+                    Err(unknown) => {
+                        return unknown_zone(planner, line, &fields, call.e164, unknown);
+                    }
                 };
                 NewRow {
                     line,

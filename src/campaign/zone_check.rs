@@ -130,9 +130,18 @@ mod tests {
         assert!(!may_lack_zone("(212) 555-0123", "US".parse().ok()));
         assert!(may_lack_zone("+800 1234 5678", None));
         assert!(may_lack_zone("+882 1234 5678", None));
-        assert!(may_lack_zone("00966501234567", "SA".parse().ok()), "IDD: plan it");
-        assert!(may_lack_zone("+٩٦٦٥٠١٢٣٤٥٦٧", None), "other scripts: plan it");
-        assert!(!may_lack_zone("2125550123", None), "no region: invalid anyway");
+        assert!(
+            may_lack_zone("00966501234567", "SA".parse().ok()),
+            "IDD: plan it"
+        );
+        assert!(
+            may_lack_zone("+٩٦٦٥٠١٢٣٤٥٦٧", None),
+            "other scripts: plan it"
+        );
+        assert!(
+            !may_lack_zone("2125550123", None),
+            "no region: invalid anyway"
+        );
     }
 
     #[test]

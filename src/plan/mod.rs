@@ -25,7 +25,7 @@ use std::path::PathBuf;
 pub use field::{Field, parse_map_arg, parse_meta_arg};
 pub use mapping::Mapping;
 pub use number::{
-    NumberError, Normalized, normalize_number, normalize_with_country, parse_region, warm_up,
+    Normalized, NumberError, normalize_number, normalize_with_country, parse_region, warm_up,
 };
 pub use planner::{Contact, PlanOptions, Planned, PlannedCall, Planner};
 pub use skip::SkipReason;

@@ -108,7 +108,8 @@ impl Region {
         for descriptor in candidates.into_iter().flatten() {
             others.push(Pattern::new(descriptor)?);
         }
-        let optional = |d: Option<&Descriptor>| d.map(Pattern::new).map_or(Some(None), |p| p.map(Some));
+        let optional =
+            |d: Option<&Descriptor>| d.map(Pattern::new).map_or(Some(None), |p| p.map(Some));
         let leading_digits = match meta.leading_digits() {
             Some(p) => Some(anchored(p.as_str())?),
             None => None,

@@ -50,6 +50,6 @@ pub fn zone(name: &str) -> Result<TimeZone, String> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod prefix_tests;
+#[cfg(test)]
+mod tests;

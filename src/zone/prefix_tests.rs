@@ -24,7 +24,11 @@ fn numbers_get_the_zones_libphonenumber_gives() {
         ["Australia/Adelaide", "Australia/Perth"],
         "08 covers South and Western Australia"
     );
-    assert_eq!(zones_of("+55 11 98765 4321"), ["America/Sao_Paulo"], "mobiles in Brazil are placed");
+    assert_eq!(
+        zones_of("+55 11 98765 4321"),
+        ["America/Sao_Paulo"],
+        "mobiles in Brazil are placed"
+    );
     assert_eq!(zones_of("+7 495 123 45 67"), ["Europe/Moscow"]);
     // Mobiles elsewhere get every zone of their country code, as libphonenumber says; its
     // Indian/Christmas and Indian/Cocos are tzdata links to Bangkok and Yangon.
@@ -51,7 +55,10 @@ fn numbers_get_the_zones_libphonenumber_gives() {
 #[test]
 fn the_prefix_table_is_sound() {
     use super::prefixes::{PREFIXES, SETS, ZONES};
-    assert!(PREFIXES.windows(2).all(|w| w[0].0 < w[1].0), "sorted for binary search");
+    assert!(
+        PREFIXES.windows(2).all(|w| w[0].0 < w[1].0),
+        "sorted for binary search"
+    );
     assert!(ZONES.windows(2).all(|w| w[0] < w[1]));
     for name in ZONES {
         assert!(zone(name).is_ok(), "{name} is in the compiled database");
@@ -105,7 +112,9 @@ fn rows_resolve_column_then_number_then_country_then_default() {
 
 #[test]
 fn zones_that_share_no_hour_need_tz() {
-    let russia = normalize_with_country("+7 912 345 67 89", None).unwrap().zones;
+    let russia = normalize_with_country("+7 912 345 67 89", None)
+        .unwrap()
+        .zones;
     let place = RowPlace {
         number: russia,
         ..RowPlace::default()
@@ -117,7 +126,10 @@ fn zones_that_share_no_hour_need_tz() {
     let err = strict.resolve(place).unwrap_err();
     assert_eq!(err.zones.len(), 16);
     let said = err.to_string();
-    assert!(said.contains("16 time zones") && said.contains("--tz ZONE"), "{said}");
+    assert!(
+        said.contains("16 time zones") && said.contains("--tz ZONE"),
+        "{said}"
+    );
     let with_tz = Rules::new(Some(&day), Some("Europe/Moscow"), "Europe/Moscow", now());
     assert_eq!(
         with_tz.resolve(place).unwrap(),
@@ -127,7 +139,9 @@ fn zones_that_share_no_hour_need_tz() {
     let (zones, source) = Rules::new(None, None, "UTC", now()).resolve(place).unwrap();
     assert_eq!((zones.len(), source), (16, ZoneSource::Number));
     // Australia's mobile zones span 4.5 hours: a nine-hour day still meets.
-    let au = normalize_with_country("+61 412 345 678", None).unwrap().zones;
+    let au = normalize_with_country("+61 412 345 678", None)
+        .unwrap()
+        .zones;
     let (zones, source) = strict
         .resolve(RowPlace {
             number: au,

@@ -72,7 +72,7 @@ pub struct RowPlace<'a> {
     "the number could be in any of {} time zones ({}) and they share no hour of the calling \
      window; add a timezone column or pass --tz ZONE",
     .zones.len(),
-    .zones
+    .zones.names().join(", ")
 )]
 pub struct UnknownZone {
     pub zones: Zones,

@@ -46,7 +46,9 @@ impl FromStr for Days {
 
     fn from_str(s: &str) -> Result<Days, String> {
         let bad = || {
-            format!("days {s:?} must be a day (mon..sun), a range (mon-fri) or a list (mon,wed,fri)")
+            format!(
+                "days {s:?} must be a day (mon..sun), a range (mon-fri) or a list (mon,wed,fri)"
+            )
         };
         let mut bits = 0u8;
         for part in s.split(',') {

@@ -120,10 +120,19 @@ fn schedules_parse_and_print_back() {
         "mon,wed,fri 09:00-12:00; skip 2026-12-25,2027-01-01",
         "fri-mon 22:00-02:00",
     ] {
-        assert_eq!(schedule(text).to_string(), text.replace("fri-mon", "mon,fri-sun"));
+        assert_eq!(
+            schedule(text).to_string(),
+            text.replace("fri-mon", "mon,fri-sun")
+        );
     }
-    assert_eq!(schedule("Monday 09:00-10:00").to_string(), "mon 09:00-10:00");
-    assert_eq!(schedule("mon,tue 09:00-10:00").to_string(), "mon,tue 09:00-10:00");
+    assert_eq!(
+        schedule("Monday 09:00-10:00").to_string(),
+        "mon 09:00-10:00"
+    );
+    assert_eq!(
+        schedule("mon,tue 09:00-10:00").to_string(),
+        "mon,tue 09:00-10:00"
+    );
     for bad in [
         "",
         "skip 2026-12-25",
@@ -136,7 +145,11 @@ fn schedules_parse_and_print_back() {
     }
     let dates = parse_holidays("# public holidays\n2026-12-25\n\n2027-01-01 # new year\n").unwrap();
     assert_eq!(dates.len(), 2);
-    assert!(parse_holidays("2026-12-25\nChristmas\n").unwrap_err().contains("line 2"));
+    assert!(
+        parse_holidays("2026-12-25\nChristmas\n")
+            .unwrap_err()
+            .contains("line 2")
+    );
 }
 
 #[test]
@@ -185,11 +198,18 @@ fn several_zones_must_all_be_open() {
         "09:00 in Los Angeles, 12:00 in New York"
     );
     assert!(day.is_open(&both, ts("2026-11-24T21:59:00Z")));
-    assert!(!day.is_open(&both, ts("2026-11-24T22:00:00Z")), "17:00 in New York");
+    assert!(
+        !day.is_open(&both, ts("2026-11-24T22:00:00Z")),
+        "17:00 in New York"
+    );
     // Moscow and Kamchatka are nine hours apart: a 09:00-17:00 day never meets.
     let far = [tz("Europe/Moscow"), tz("Asia/Kamchatka")];
     assert_eq!(day.next_open(&far, ts("2026-11-24T00:00:00Z")), None);
-    assert!(schedule("08:00-21:00").next_open(&far, ts("2026-11-24T00:00:00Z")).is_some());
+    assert!(
+        schedule("08:00-21:00")
+            .next_open(&far, ts("2026-11-24T00:00:00Z"))
+            .is_some()
+    );
 }
 
 #[test]
@@ -212,7 +232,10 @@ fn hours_cache_rows_zones_and_their_next_opening() {
     let opens = hours.next_open(text, before).unwrap();
     assert_eq!(opens, ts("2026-11-24T17:00:00Z"));
     // Asked again a little later, the remembered answer still holds.
-    assert_eq!(hours.next_open(text, ts("2026-11-24T16:00:00Z")), Some(opens));
+    assert_eq!(
+        hours.next_open(text, ts("2026-11-24T16:00:00Z")),
+        Some(opens)
+    );
     assert_eq!(hours.next_open(text, opens), Some(opens));
     assert_eq!(hours.zones(text).len(), 2);
     // No zone, or one this build cannot read: the default zone.
@@ -228,5 +251,9 @@ fn hours_cache_rows_zones_and_their_next_opening() {
         "nobody can be called until 20:00 +03 (17:00 UTC, Tue 2026-11-24), when \"09:00-17:00\" \
          opens in all of America/Los_Angeles, America/New_York (2 zones)"
     );
-    assert_eq!(hours.first_opening([None], ts("2026-11-24T10:00:00Z")), None, "open now");
+    assert_eq!(
+        hours.first_opening([None], ts("2026-11-24T10:00:00Z")),
+        None,
+        "open now"
+    );
 }

@@ -44,6 +44,7 @@ pub fn dry_run(
     campaign: &str,
     settings: &Settings,
     now: Timestamp,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<DryRun, CampaignError> {
     let source = CsvSource::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
@@ -57,8 +58,8 @@ pub fn dry_run(
         encoding: source.encoding_name().to_string(),
         mapping: planner
             .mapping()
-            .columns()
-            .map(|(c, f)| (c.to_string(), f.to_string()))
+            .described()
+            .map(|(c, f)| (c.to_string(), f))
             .collect(),
         ..DryRun::default()
     };
@@ -71,7 +72,7 @@ pub fn dry_run(
         now,
         examples_done: &examples_done,
     };
-    let read_error = judge_in_order(source, &judge, |line, verdict| {
+    let read_error = judge_in_order(source, &judge, stop, |line, verdict| {
         report.rows += 1;
         let (key, outside_window, zone_source, example) = match verdict {
             Verdict::Skip { reason, detail } => return report.skip(line, reason, detail),
@@ -101,6 +102,9 @@ pub fn dry_run(
     });
     if let Some(e) = read_error {
         return Err(e.into());
+    }
+    if stop() {
+        return Err(CampaignError::Interrupted);
     }
     Ok(report)
 }

@@ -1,7 +1,8 @@
-//! The send-time pacer: the GCRA of `--rate`/`--burst` applied at the moment a request
-//! leaves. Unlike governor's check-then-sleep, a caller *reserves* its slot before it
-//! sleeps, so a late wake-up delays only that request and never shifts the schedule: at
-//! 200/s the achieved rate stays at 200/s instead of losing every timer's lateness.
+//! The one pacer: the GCRA of `--rate`/`--burst` on a fixed schedule. The dispatcher
+//! *reserves* a row's slot before it marks the row `in_flight`, and the request leaves at
+//! that slot, so a late wake-up delays only that request and never shifts the schedule: at
+//! 200/s the achieved rate stays at 200/s instead of losing every timer's lateness. Every
+//! request, first attempts and retries alike, takes a slot here; nothing else paces.
 //!
 //! Because late wake-ups are not charged to the schedule, a request that woke late can
 //! end up close to the ones after it. A sliding window over the actual send times stops
@@ -40,8 +41,7 @@ struct State {
 impl Pacer {
     /// The pacer for `rate`, or `None` when the rate is unlimited.
     pub fn new(rate: Rate, burst: NonZeroU32) -> Option<Pacer> {
-        let quota = rate.quota(burst)?;
-        let period = quota.replenish_interval();
+        let period = rate.period()?;
         let per_second = rate.per_second()?.ceil() as usize + burst.get() as usize - 1;
         Some(Pacer {
             period,
@@ -82,9 +82,9 @@ impl Pacer {
         state.sent.front().map(|&t| t + SECOND)
     }
 
-    /// Waits for this request's slot, then for room in the last second.
-    pub async fn wait(&self) {
-        tokio::time::sleep_until(self.reserve(Instant::now())).await;
+    /// Waits, once the reserved slot has come, for room in the last second, and records
+    /// the send.
+    pub async fn admit_when_room(&self) {
         while let Some(at) = self.admit(Instant::now()) {
             tokio::time::sleep_until(at).await;
         }

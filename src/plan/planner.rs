@@ -99,6 +99,8 @@ struct Columns {
     number: (usize, String),
     first_name: Option<usize>,
     last_name: Option<usize>,
+    /// A whole-name column split into first and last name (only when neither has a column).
+    full_name: Option<usize>,
     email: Option<usize>,
     contact_uuid: Option<usize>,
     template: Option<usize>,
@@ -113,6 +115,7 @@ impl Columns {
             number: (0, String::new()),
             first_name: None,
             last_name: None,
+            full_name: mapping.full_name_column(),
             email: None,
             contact_uuid: None,
             template: None,
@@ -189,9 +192,13 @@ impl Planner {
         metadata.extend(pairs(&c.metadata));
         metadata.insert(META_CAMPAIGN.to_owned(), self.opts.campaign.clone());
         metadata.insert(META_ROW.to_owned(), line.to_string());
+        let (first_name, last_name) = match c.full_name.and_then(cell) {
+            Some(whole) => split_name(whole),
+            None => (text(c.first_name), text(c.last_name)),
+        };
         Contact {
-            first_name: text(c.first_name),
-            last_name: text(c.last_name),
+            first_name,
+            last_name,
             email: text(c.email),
             prompt_tags: pairs(&c.prompt_tags).collect(),
             metadata,
@@ -333,6 +340,16 @@ impl Planner {
             country: country.map(|id| id.as_ref().to_owned()),
             number_zones,
         })
+    }
+}
+
+/// "Sara Al Harbi" -> ("Sara", "Al Harbi"): the first word is what an agent greets a
+/// contact by, and everything after it stays together as the family name. One word is a
+/// first name only.
+fn split_name(whole: &str) -> (Option<String>, Option<String>) {
+    match whole.split_once(char::is_whitespace) {
+        Some((first, rest)) => (Some(first.to_owned()), Some(rest.trim().to_owned())),
+        None => (Some(whole.to_owned()), None),
     }
 }
 

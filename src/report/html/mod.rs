@@ -85,7 +85,7 @@ impl Page<'_> {
         let counts = &self.summary.counts;
         match self.filter.states() {
             [] => counts.total,
-            states => states.iter().map(|s| counts.state(s)).sum(),
+            states => states.iter().map(|s| counts.state(*s)).sum(),
         }
     }
 
@@ -140,7 +140,13 @@ impl Page<'_> {
             let _ = writeln!(
                 s,
                 "<p class=\"note\">Only rows with status {}.</p>",
-                esc(&self.filter.states().join(", "))
+                esc(&self
+                    .filter
+                    .states()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
             );
         }
         if shown > MAX_TABLE_ROWS {

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::Env;
+use dialer::ledger::RowState;
 
 /// Runs the dialer until it says it waits for a calling window, then stops it with SIGINT.
 /// Returns its exit code and stderr. The wait is said once nothing else can be dialed, so
@@ -131,7 +132,7 @@ async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
     .await;
     assert_eq!(code, Some(130), "{stderr}");
     assert_eq!(env.sandbox.stats().total_calls, 0, "{stderr}");
-    assert_eq!(env.counts("skipped-today").state("pending"), 2);
+    assert_eq!(env.counts("skipped-today").state(RowState::Pending), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

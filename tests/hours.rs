@@ -3,17 +3,21 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::Env;
 use dialer::ledger::RowState;
 
-/// Runs the dialer until it says it waits for a calling window, then stops it with SIGINT.
+/// Runs `dialer run CSV --rate unlimited FLAGS` until it says it waits for a calling
+/// window, then stops it with SIGINT.
 /// Returns its exit code and stderr. The wait is said once nothing else can be dialed, so
 /// the test needs no sleep.
-async fn run_until_waiting(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+async fn run_until_waiting(env: &Env, csv: &Path, flags: &[&str]) -> (Option<i32>, String) {
     use tokio::io::AsyncBufReadExt;
-    let mut child = env.spawn(args);
+    let mut args = vec!["run", csv.to_str().unwrap(), "--rate", "unlimited"];
+    args.extend_from_slice(flags);
+    let mut child = env.spawn(&args);
     let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let mut stderr = String::new();
     let mut signalled = false;
@@ -54,18 +58,7 @@ async fn a_window_open_in_new_york_and_closed_in_los_angeles() {
         "phone\n+12125550123\n+14155550123\n+79123456789\n",
     );
     let window = window_around_now_in("America/New_York");
-    let (code, stderr) = run_until_waiting(
-        &env,
-        &[
-            "run",
-            csv.to_str().unwrap(),
-            "--rate",
-            "unlimited",
-            "--window",
-            &window,
-        ],
-    )
-    .await;
+    let (code, stderr) = run_until_waiting(&env, &csv, &["--window", &window]).await;
     assert_eq!(code, Some(130), "{stderr}");
     let stats = env.sandbox.stats();
     assert_eq!(stats.calls_per_number.get("+12125550123"), Some(&1));
@@ -95,18 +88,7 @@ async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
         "phone,timezone\n+966501234567,UTC\n+966501234568,UTC\n",
     );
     let window = format!("{day} 00:00-23:59");
-    let (code, stderr) = run_until_waiting(
-        &env,
-        &[
-            "run",
-            csv.to_str().unwrap(),
-            "--rate",
-            "unlimited",
-            "--window",
-            &window,
-        ],
-    )
-    .await;
+    let (code, stderr) = run_until_waiting(&env, &csv, &["--window", &window]).await;
     assert_eq!(code, Some(130), "{stderr}");
     assert_eq!(env.sandbox.stats().total_calls, 0, "{window}: {stderr}");
 
@@ -114,13 +96,10 @@ async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
     let holidays = env.write("holidays.txt", format!("# closed\n{tomorrow}\n"));
     let (code, stderr) = run_until_waiting(
         &env,
+        &csv,
         &[
-            "run",
-            csv.to_str().unwrap(),
             "--campaign",
             "skipped-today",
-            "--rate",
-            "unlimited",
             "--window",
             "00:00-23:59",
             "--skip-date",

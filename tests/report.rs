@@ -89,7 +89,7 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
         "{}",
         sara[10]
     );
-    assert_eq!(&sara[22..], ["A-1", "12.5"]);
+    assert_eq!(&sara[23..], ["A-1", "12.5"]);
     let bad = &rows[2];
     assert_eq!(
         (bad[5].as_str(), bad[6].as_str()),
@@ -97,11 +97,11 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
     );
     // Never dialed, yet the report still says whom the row was about.
     assert_eq!((bad[2].as_str(), bad[3].as_str()), ("Bad", "Number"));
-    assert_eq!(&bad[22..], ["A-3", "1"]);
+    assert_eq!(&bad[23..], ["A-3", "1"]);
     let dup = &rows[3];
     assert_eq!((dup[5].as_str(), dup[6].as_str()), ("skipped", "duplicate"));
     assert!(
-        dup[21].contains("line 2"),
+        dup[22].contains("line 2"),
         "the report names the first row: {dup:?}"
     );
     // The dialer's own correlation keys are not user metadata.

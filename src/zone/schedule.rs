@@ -19,6 +19,15 @@ const LOOKAHEAD_DAYS: usize = 8;
 const MAX_LOOKAHEAD_DAYS: usize = 400;
 
 const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const FULL_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// A set of weekdays, bit 0 for Monday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +40,14 @@ impl Days {
         self.0 & (1 << day.to_monday_zero_offset()) != 0
     }
 
+    /// `mon` or `monday`, any case, as 0..=6.
     fn index(name: &str) -> Option<u8> {
         let name = name.trim().to_ascii_lowercase();
-        let short = name.get(..3)?;
-        let i = NAMES.iter().position(|n| *n == short)?;
-        // `monday` and `mon`, but not `monkey`.
-        let long = format!("{:?}", Weekday::Monday.wrapping_add(i as i64)).to_ascii_lowercase();
-        (name == short || name == long).then_some(i as u8)
+        let i = NAMES
+            .iter()
+            .zip(FULL_NAMES)
+            .position(|(short, full)| name == *short || name == full)?;
+        Some(i as u8)
     }
 }
 

@@ -29,6 +29,8 @@ pub struct DryRun {
     pub outside_window_now: u64,
     /// Rows that would be dialed, by what decided their zone (`column`, `number`...).
     pub zone_sources: BTreeMap<String, u64>,
+    /// Rows a real run would refuse: `--window` without `--tz`, and no zone of their own.
+    pub unnamed_zone_rows: u64,
     pub skipped: BTreeMap<String, u64>,
     /// (line, reason, detail) of the first skipped rows.
     pub skipped_rows: Vec<(u64, String, String)>,
@@ -106,6 +108,9 @@ pub fn dry_run(
     if stop() {
         return Err(CampaignError::Interrupted);
     }
+    if cfg.window.is_some() && !cfg.tz_named {
+        report.unnamed_zone_rows = report.zone_sources.get("default").copied().unwrap_or(0);
+    }
     Ok(report)
 }
 
@@ -175,6 +180,13 @@ impl DryRun {
                 .map(|(source, n)| format!("{source} {n}"))
                 .collect();
             out.push_str(&format!("  zone from: {}\n", by.join(", ")));
+        }
+        if self.unnamed_zone_rows > 0 {
+            out.push_str(&format!(
+                "  {} of them have no zone of their own: a real run refuses --window for them \
+                 without --tz ZONE\n",
+                self.unnamed_zone_rows
+            ));
         }
         let total_skipped: u64 = self.skipped.values().sum();
         out.push_str(&format!("skipped: {total_skipped}\n"));

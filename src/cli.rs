@@ -403,9 +403,19 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     s.parse()
 }
 
+/// The longest duration any flag takes: beyond it, clock arithmetic could overflow, and
+/// no campaign waits that long.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{s:?} is longer than a year; use e.g. 30s, 2h, 7days"
+        ));
+    }
+    Ok(d)
 }
 
 pub fn parse_window(s: &str) -> Result<DayWindow, String> {

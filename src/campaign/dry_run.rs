@@ -164,6 +164,7 @@ impl DryRun {
         );
         out.push_str("columns:\n");
         for (column, field) in &self.mapping {
+            let (column, field) = (crate::text::cell(column), crate::text::cell(field));
             out.push_str(&format!("  {column} -> {field}\n"));
         }
         out.push_str(&format!("would dial: {}\n", self.would_dial));
@@ -196,6 +197,7 @@ impl DryRun {
         if !self.skipped_rows.is_empty() {
             out.push_str("skipped rows:\n");
             for (line, reason, detail) in &self.skipped_rows {
+                let detail = crate::text::escape_controls(detail);
                 out.push_str(&format!("  line {line}: {reason}: {detail}\n"));
             }
             if self.skipped_not_listed > 0 {

@@ -121,10 +121,14 @@ pub async fn run(
         return Err(CampaignError::EmptyName);
     }
     let inputs = {
-        let (start, interrupt) = (start.clone(), interrupt.clone());
-        tokio::task::spawn_blocking(move || open_inputs(&start, &interrupt))
-            .await
-            .map_err(|_| CampaignError::Interrupted)??
+        let (start, stop) = (start.clone(), interrupt.clone());
+        let opening = tokio::task::spawn_blocking(move || open_inputs(&start, &stop));
+        // A header read blocks in the OS until a line ends; on a file that never gives one
+        // (`/dev/zero`) only the process exit ends it, so Ctrl-C does not wait for it.
+        tokio::select! {
+            opened = opening => opened.map_err(|_| CampaignError::Interrupted)??,
+            _ = interrupt.cancelled() => return Err(CampaignError::Interrupted),
+        }
     };
     let client = LeversClient::new(&start.settings.api_url, creds?, start.settings.timeout())?;
     let ledger = Ledger::open(ledger_path)?;

@@ -54,6 +54,7 @@ impl CmdError {
                 ledger_exit_code(e)
             }
             CmdError::Campaign(CampaignError::Locked { .. }) => exit::LOCKED,
+            CmdError::Campaign(CampaignError::Interrupted) => exit::INTERRUPTED,
             CmdError::Campaign(_) => exit::USAGE,
             CmdError::Io(_) => exit::ROWS_FAILED,
         }

@@ -146,8 +146,13 @@ pub async fn dispatch<C: Caller>(
         };
         let Some(counted) = ctx.count_for_limit(row.id) else {
             ctx.queue.release(row.id);
-            limit_hit = true;
-            break;
+            // Rows a 429 gave back are counted already: dial them before stopping.
+            while workers.join_next().await.is_some() {}
+            if lock(&ctx.queue.requeue).is_empty() {
+                limit_hit = true;
+                break;
+            }
+            continue;
         };
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => Some(p.expect("the semaphore is never closed")),
@@ -240,6 +245,8 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
     if on_time && let Some(pacer) = &ctx.pacer {
         pacer.admit_when_room().await;
     }
+    // The send's moment is the pacer's, so the ledger's spacing is the one it enforced.
+    let sent_at = now_ms();
     let paused = *lock(&ctx.pause_until);
     let verdict = ctx.gate.check(
         &row,
@@ -250,7 +257,7 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
     if let Err(held) = verdict {
         return hold_back(ctx, row, inflight, counted, held).await;
     }
-    send(ctx, row, inflight).await;
+    send(ctx, row, inflight, sent_at).await;
 }
 
 /// Undoes the mark of a row held at the gate: nothing was sent, so it gets back its state
@@ -271,8 +278,7 @@ async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: b
     }
 }
 
-async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight) {
-    let sent_at = now_ms();
+async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, sent_at: i64) {
     ctx.sent.fetch_add(1, Ordering::Relaxed);
     Tally::add(&ctx.tally.requests, 1);
     let (outcome, latency) = ctx

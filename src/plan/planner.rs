@@ -238,7 +238,10 @@ impl Planner {
             Err(NumberError::Missing) => {
                 return skip(
                     SkipReason::MissingNumber,
-                    format!("The phone column \"{}\" is empty.", c.number.1),
+                    format!(
+                        "The phone column {} is empty.",
+                        crate::text::quote(&c.number.1)
+                    ),
                     None,
                 );
             }
@@ -372,12 +375,14 @@ fn skip(reason: SkipReason, detail: String, e164: Option<String>) -> Planned {
     }
 }
 
-/// A cell quoted in a detail sentence, cut so that a pasted paragraph stays one sentence.
-fn shorten(s: &str) -> std::borrow::Cow<'_, str> {
+/// A cell quoted in a detail sentence: control characters escaped (the sentence reaches
+/// terminals), and cut so that a pasted paragraph stays one sentence.
+fn shorten(s: &str) -> String {
     const MAX: usize = 40;
+    let s = crate::text::escape_controls(s);
     match s.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
-        None => s.into(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.into_owned(),
     }
 }
 

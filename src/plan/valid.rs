@@ -290,7 +290,11 @@ mod tests {
                     assert_eq!(found, Some(theirs), "region of {text}");
                 }
                 // The kind decides where zones are read from; it must be libphonenumber's.
-                if let Some((_, kind)) = classify(&number) {
+                // The crate's `number_type` reads the national number as an integer, losing
+                // a leading zero (+39 02..., +225 01...), so compare only numbers without one.
+                let national = number.national();
+                let no_leading_zero = national.to_string() == national.value().to_string();
+                if let (Some((_, kind)), true) = (classify(&number), no_leading_zero) {
                     let theirs = kind_of(number.number_type(&DATABASE));
                     assert_eq!(kind, theirs, "kind of {text}");
                 }

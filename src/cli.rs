@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::dispatch::Rate;
 use crate::plan::{Field, parse_map_arg, parse_meta_arg};
 use crate::sandbox::SandboxConfig;
-use crate::zone::Window;
+use crate::zone::{DayWindow, Schedule};
 
 mod examples;
 mod unused;
@@ -183,10 +183,17 @@ pub struct RunArgs {
     /// [default: the first sheet with data].
     #[arg(long, value_name = "NAME|N")]
     pub sheet: Option<String>,
-    /// Calling hours in each contact's local time, e.g. 09:00-18:00 (may cross midnight).
-    #[arg(long, value_parser = parse_window)]
-    pub window: Option<Window>,
-    /// IANA zone for contacts with no zone column and a multi-zone country [default: system zone].
+    /// Calling hours in each contact's local time: [DAYS ]HH:MM-HH:MM, e.g. 09:00-18:00 or
+    /// "mon-fri 09:00-20:00" (repeatable; may cross midnight).
+    #[arg(long, value_name = "[DAYS ]HH:MM-HH:MM", value_parser = parse_window)]
+    pub window: Vec<DayWindow>,
+    /// A local date on which nobody is called, e.g. 2026-12-25 (repeatable).
+    #[arg(long, value_name = "DATE", value_parser = parse_skip_date)]
+    pub skip_date: Vec<jiff::civil::Date>,
+    /// A file of dates on which nobody is called: one a line, `#` comments (repeatable).
+    #[arg(long, value_name = "FILE", value_parser = parse_holidays_file)]
+    pub holidays: Vec<HolidayDates>,
+    /// IANA zone for contacts whose zone the dialer cannot tell [default: system zone].
     #[arg(long, value_parser = parse_tz)]
     pub tz: Option<String>,
     /// No call starts before this RFC 3339 time (e.g. 2026-11-25T09:00:00+03:00).
@@ -229,9 +236,24 @@ pub struct OverrideArgs {
     /// Read the bearer token from this file instead of LEVERS_API_TOKEN.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
-    /// Change the calling hours.
-    #[arg(long, value_parser = parse_window)]
-    pub window: Option<Window>,
+    /// Change the calling hours ([DAYS ]HH:MM-HH:MM, repeatable); skipped dates are kept.
+    #[arg(long, value_name = "[DAYS ]HH:MM-HH:MM", value_parser = parse_window)]
+    pub window: Vec<DayWindow>,
+}
+
+/// The dates of one `--holidays` file, read when the command line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolidayDates(pub Vec<jiff::civil::Date>);
+
+impl RunArgs {
+    /// `--window`, `--skip-date` and `--holidays` as one schedule; `None` without a window.
+    pub fn schedule(&self) -> Option<Schedule> {
+        let holidays = self.holidays.iter().flat_map(|h| h.0.iter().copied());
+        Schedule::new(
+            self.window.clone(),
+            self.skip_date.iter().copied().chain(holidays),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -400,8 +422,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-pub fn parse_window(s: &str) -> Result<Window, String> {
+pub fn parse_window(s: &str) -> Result<DayWindow, String> {
     s.parse()
+}
+
+pub fn parse_skip_date(s: &str) -> Result<jiff::civil::Date, String> {
+    crate::zone::parse_date(s)
+}
+
+pub fn parse_holidays_file(s: &str) -> Result<HolidayDates, String> {
+    let text = std::fs::read_to_string(s).map_err(|e| format!("cannot read {s}: {e}"))?;
+    crate::zone::parse_holidays(&text)
+        .map(HolidayDates)
+        .map_err(|e| format!("{s}: {e}"))
 }
 
 pub fn parse_tz(s: &str) -> Result<String, String> {

@@ -1,53 +1,117 @@
-//! Calling hours and the dry run, end to end. Windows are chosen relative to the current
-//! UTC hour, so the tests hold whatever the clock says.
+//! Calling hours and the dry run, end to end. Windows and days are chosen relative to the
+//! current time in the zone they are read in, so the tests hold whatever the clock says.
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::Env;
+use dialer::ledger::RowState;
 
-/// A two-hour window around now in UTC: open for a row in UTC, closed at UTC+12.
-fn window_open_in_utc() -> String {
+/// Runs `dialer run CSV --rate unlimited FLAGS` until it says it waits for a calling
+/// window, then stops it with SIGINT.
+/// Returns its exit code and stderr. The wait is said once nothing else can be dialed, so
+/// the test needs no sleep.
+async fn run_until_waiting(env: &Env, csv: &Path, flags: &[&str]) -> (Option<i32>, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut args = vec!["run", csv.to_str().unwrap(), "--rate", "unlimited"];
+    args.extend_from_slice(flags);
+    let mut child = env.spawn(&args);
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut stderr = String::new();
+    let mut signalled = false;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await {
+            Ok(Ok(Some(line))) => {
+                let waiting = line.contains("waiting until");
+                stderr.push_str(&line);
+                stderr.push('\n');
+                if waiting && !signalled {
+                    // SAFETY: SIGINT to our own child.
+                    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) };
+                    signalled = true;
+                }
+            }
+            Ok(_) => break,
+            Err(_) => panic!("the dialer never said it was waiting:\n{stderr}"),
+        }
+    }
+    (child.wait().await.unwrap().code(), stderr)
+}
+
+/// A two-hour window around the current hour in `zone`, e.g. `13:00-15:00`.
+fn window_around_now_in(zone: &str) -> String {
     let hour = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .to_zoned_datetime(jiff::tz::TimeZone::get(zone).unwrap())
         .hour();
     format!("{:02}:00-{:02}:00", (hour + 23) % 24, (hour + 1) % 24)
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn zones_come_from_the_column_then_the_country_then_tz() {
+async fn a_window_open_in_new_york_and_closed_in_los_angeles() {
     let env = Env::default().await;
+    // Los Angeles is three hours behind New York all year: 2 hours around now in New York
+    // are closed there. A Russian mobile's zones share no such hour: unknown_zone.
     let csv = env.write(
-        "zones.csv",
-        "phone,timezone\n+966501234567,Asia/Tokyo\n+966501234568,\n+447700900123,\n+12015550123,\n",
+        "coasts.csv",
+        "phone\n+12125550123\n+14155550123\n+79123456789\n",
     );
-    env.dialer(&[
-        "run",
-        csv.to_str().unwrap(),
-        "--rate",
-        "unlimited",
-        "--tz",
-        "America/Chicago",
-    ])
+    let window = window_around_now_in("America/New_York");
+    let (code, stderr) = run_until_waiting(&env, &csv, &["--window", &window]).await;
+    assert_eq!(code, Some(130), "{stderr}");
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.calls_per_number.get("+12125550123"), Some(&1));
+    assert_eq!(stats.total_calls, 1, "415 is not dialed: {stderr}");
+    let rows = env.rows("coasts");
+    assert_eq!(rows[1].state, "pending");
+    assert_eq!(rows[1].attempts, 0);
+    assert_eq!(rows[2].reason.as_deref(), Some("unknown_zone"));
+    let detail = rows[2].detail.as_deref().unwrap();
+    assert!(
+        detail.contains("16 time zones") && detail.contains("add a timezone column or pass --tz"),
+        "{detail}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_window_on_another_day_and_a_skipped_today_dial_nobody() {
+    let env = Env::default().await;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    // Two days on: not today, and not tomorrow either should the test cross midnight.
+    let other_day = today.checked_add(jiff::ToSpan::days(2)).unwrap();
+    let day = format!("{:?}", other_day.weekday())[..3].to_ascii_lowercase();
+    let csv = env.write(
+        "days.csv",
+        "phone,timezone\n+966501234567,UTC\n+966501234568,UTC\n",
+    );
+    let window = format!("{day} 00:00-23:59");
+    let (code, stderr) = run_until_waiting(&env, &csv, &["--window", &window]).await;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(env.sandbox.stats().total_calls, 0, "{window}: {stderr}");
+
+    let tomorrow = today.checked_add(jiff::ToSpan::days(1)).unwrap();
+    let holidays = env.write("holidays.txt", format!("# closed\n{tomorrow}\n"));
+    let (code, stderr) = run_until_waiting(
+        &env,
+        &csv,
+        &[
+            "--campaign",
+            "skipped-today",
+            "--window",
+            "00:00-23:59",
+            "--skip-date",
+            &today.to_string(),
+            "--holidays",
+            holidays.to_str().unwrap(),
+        ],
+    )
     .await;
-    let rows = env.rows("zones");
-    let zone = |i: usize| {
-        let (l, c) = env.campaign("zones");
-        let r = l.row(c.id, rows[i].line).unwrap().unwrap();
-        (
-            r.timezone.unwrap_or_default(),
-            r.zone_source.unwrap_or_default(),
-        )
-    };
-    assert_eq!(zone(0), ("Asia/Tokyo".into(), "column".into()));
-    assert_eq!(zone(1), ("Asia/Riyadh".into(), "country".into()));
-    assert_eq!(
-        rows[2].reason.as_deref(),
-        Some("invalid_number"),
-        "07700 900xxx is fiction"
-    );
-    assert_eq!(zone(3), ("America/Chicago".into(), "default".into()));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(env.sandbox.stats().total_calls, 0, "{stderr}");
+    assert_eq!(env.counts("skipped-today").state(RowState::Pending), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,7 +121,7 @@ async fn open_windows_are_dialed_while_closed_ones_wait_and_say_so() {
         "hours.csv",
         "phone,timezone\n+966501234567,UTC\n+966501234568,Etc/GMT-12\n",
     );
-    let window = window_open_in_utc();
+    let window = window_around_now_in("UTC");
     let child = env.spawn(&[
         "run",
         csv.to_str().unwrap(),
@@ -161,7 +225,7 @@ async fn a_dry_run_reports_rows_outside_the_window_and_writes_nothing() {
             tz12.to_str().unwrap(),
             "--dry-run",
             "--window",
-            &window_open_in_utc(),
+            &window_around_now_in("UTC"),
         ])
         .await;
     run.expect_code(0);

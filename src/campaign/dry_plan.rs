@@ -16,7 +16,7 @@ use jiff::tz::TimeZone;
 
 use crate::plan::{Planned, Planner, SkipReason};
 use crate::source::{Source, SourceError, SourceRecord};
-use crate::zone::{self, Window};
+use crate::zone::{Rules, Schedule, ZoneSource, Zones};
 
 /// Records per batch handed to a planning thread.
 const BATCH: usize = 2048;
@@ -55,23 +55,29 @@ pub enum Verdict {
         key: NumberKey,
         /// The row's calling window is closed at the dry run's `now`.
         outside_window: bool,
+        /// What decided the row's zone.
+        zone_source: ZoneSource,
         /// The request body, while the caller still wants examples.
         example: Option<serde_json::Value>,
     },
 }
 
-/// How rows are judged: the planner, plus the calling window at one moment.
+/// How rows are judged: the planner, the zone rules, and the calling hours at one moment.
 pub struct Judge<'a> {
     pub planner: &'a Planner,
-    pub window: Option<&'a Window>,
-    pub default_zone: &'a str,
+    pub schedule: Option<&'a Schedule>,
+    pub zones: &'a Rules,
     pub now: Timestamp,
     /// Set by the caller once it has all the example requests it shows.
     pub examples_done: &'a AtomicBool,
 }
 
 impl Judge<'_> {
-    fn verdict(&self, record: &SourceRecord, zones: &mut HashMap<String, TimeZone>) -> Verdict {
+    fn verdict(
+        &self,
+        record: &SourceRecord,
+        parsed: &mut HashMap<Zones, Vec<TimeZone>>,
+    ) -> Verdict {
         let planned = match record {
             SourceRecord::Malformed { reason, .. } => {
                 return Verdict::Skip {
@@ -85,22 +91,27 @@ impl Judge<'_> {
             Planned::Skip { reason, detail, .. } => return Verdict::Skip { reason, detail },
             Planned::Call(call) => call,
         };
-        let outside_window = self.window.is_some_and(|w| {
-            let (name, _) = zone::resolve(
-                call.timezone.as_deref(),
-                call.country.as_deref(),
-                self.default_zone,
-            );
-            let tz = zones
-                .entry(name)
-                .or_insert_with_key(|name| zone::zone(name).unwrap_or(TimeZone::UTC));
-            !w.is_open(self.now, tz)
+        let (zones, zone_source) = match self.zones.resolve(call.place()) {
+            Ok(found) => found,
+            Err(unknown) => {
+                return Verdict::Skip {
+                    reason: SkipReason::UnknownZone,
+                    detail: format!("{}: {unknown}.", call.e164),
+                };
+            }
+        };
+        let outside_window = self.schedule.is_some_and(|s| {
+            let tzs = parsed
+                .entry(zones)
+                .or_insert_with_key(|z| z.time_zones().unwrap_or_default());
+            !s.is_open(tzs, self.now)
         });
         let example = (!self.examples_done.load(Ordering::Relaxed))
             .then(|| serde_json::to_value(&call.request).unwrap_or_default());
         Verdict::Call {
             key: NumberKey::of(&call.e164),
             outside_window,
+            zone_source,
             example,
         }
     }

@@ -15,7 +15,6 @@ use super::dry_plan::{Judge, NumberKey, Verdict, judge_in_order};
 use super::{CampaignError, Settings};
 use crate::plan::SkipReason;
 use crate::source::Source;
-use crate::zone::Window;
 
 /// Skipped rows listed one by one; the rest are counted.
 const LISTED: usize = 50;
@@ -28,6 +27,10 @@ pub struct DryRun {
     pub would_dial: u64,
     /// Rows that would be dialed, but not right now: their calling window is closed.
     pub outside_window_now: u64,
+    /// Rows that would be dialed, by what decided their zone (`column`, `number`...).
+    pub zone_sources: BTreeMap<String, u64>,
+    /// Rows a real run would refuse: `--window` without `--tz`, and no zone of their own.
+    pub unnamed_zone_rows: u64,
     pub skipped: BTreeMap<String, u64>,
     /// (line, reason, detail) of the first skipped rows.
     pub skipped_rows: Vec<(u64, String, String)>,
@@ -47,8 +50,8 @@ pub fn dry_run(
 ) -> Result<DryRun, CampaignError> {
     let source = Source::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
-    let window: Option<Window> = settings.window;
-    let default_zone = settings.default_zone();
+    let cfg = settings.dispatch_config(None)?;
+    let zones = cfg.zone_rules(now);
     let mut report = DryRun {
         delimiter: match source.delimiter() {
             b'\t' => "\\t".into(),
@@ -66,20 +69,21 @@ pub fn dry_run(
     let examples_done = AtomicBool::new(false);
     let judge = Judge {
         planner: &planner,
-        window: window.as_ref(),
-        default_zone: &default_zone,
+        schedule: cfg.window.as_ref(),
+        zones: &zones,
         now,
         examples_done: &examples_done,
     };
     let read_error = judge_in_order(source, &judge, stop, |line, verdict| {
         report.rows += 1;
-        let (key, outside_window, example) = match verdict {
+        let (key, outside_window, zone_source, example) = match verdict {
             Verdict::Skip { reason, detail } => return report.skip(line, reason, detail),
             Verdict::Call {
                 key,
                 outside_window,
+                zone_source,
                 example,
-            } => (key, outside_window, example),
+            } => (key, outside_window, zone_source, example),
         };
         if let Some(first) = seen.first_line(key, line) {
             let detail = format!("same number as line {first}");
@@ -87,6 +91,10 @@ pub fn dry_run(
         }
         report.would_dial += 1;
         report.outside_window_now += u64::from(outside_window);
+        *report
+            .zone_sources
+            .entry(zone_source.as_str().to_string())
+            .or_default() += 1;
         if let Some(body) = example.filter(|_| report.first_requests.len() < EXAMPLES) {
             report.first_requests.push(body);
             if report.first_requests.len() == EXAMPLES {
@@ -99,6 +107,9 @@ pub fn dry_run(
     }
     if stop() {
         return Err(CampaignError::Interrupted);
+    }
+    if cfg.window.is_some() && !cfg.tz_named {
+        report.unnamed_zone_rows = report.zone_sources.get("default").copied().unwrap_or(0);
     }
     Ok(report)
 }
@@ -161,6 +172,21 @@ impl DryRun {
             out.push_str(&format!(
                 "  of which outside their calling window right now: {}\n",
                 self.outside_window_now
+            ));
+        }
+        if !self.zone_sources.is_empty() {
+            let by: Vec<String> = self
+                .zone_sources
+                .iter()
+                .map(|(source, n)| format!("{source} {n}"))
+                .collect();
+            out.push_str(&format!("  zone from: {}\n", by.join(", ")));
+        }
+        if self.unnamed_zone_rows > 0 {
+            out.push_str(&format!(
+                "  {} of them have no zone of their own: a real run refuses --window for them \
+                 without --tz ZONE\n",
+                self.unnamed_zone_rows
             ));
         }
         let total_skipped: u64 = self.skipped.values().sum();

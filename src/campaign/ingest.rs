@@ -36,8 +36,8 @@ pub enum IngestError {
 pub struct Input {
     pub source: Source,
     pub planner: Planner,
-    /// The zone of rows with no zone column and no single-zone country.
-    pub default_zone: String,
+    /// How each row's zone is chosen.
+    pub zones: zone::Rules,
     /// Skipped rows are counted here for the progress display.
     pub tally: Arc<Tally>,
     /// Reading stops when the dispatch stops (Ctrl-C included), whatever the file's size.
@@ -76,7 +76,7 @@ fn ingest(
     let Input {
         mut source,
         planner,
-        default_zone,
+        zones,
         tally,
         halt,
     } = input;
@@ -97,7 +97,7 @@ fn ingest(
             continue;
         }
         summary.records += 1;
-        batch.push(to_row(&planner, record, &default_zone));
+        batch.push(to_row(&planner, record, &zones));
         if batch.len() >= batch_size {
             total += flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
             batch_size = (batch_size * 4).min(MAX_BATCH);
@@ -146,7 +146,7 @@ fn flush(
 }
 
 /// One source record as a ledger row: planned, or kept raw when malformed.
-pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> NewRow {
+pub fn to_row(planner: &Planner, record: SourceRecord, zones: &zone::Rules) -> NewRow {
     match record {
         SourceRecord::Malformed { line, raw, reason } => NewRow {
             line,
@@ -161,18 +161,19 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
         },
         SourceRecord::Row { line, fields } => match planner.plan(line, &fields) {
             Planned::Call(call) => {
-                let (zone, why) = zone::resolve(
-                    call.timezone.as_deref(),
-                    call.country.as_deref(),
-                    default_zone,
-                );
+                let (zone, why) = match zones.resolve(call.place()) {
+                    Ok(found) => found,
+                    Err(unknown) => {
+                        return unknown_zone(planner, line, &fields, call.e164, unknown);
+                    }
+                };
                 NewRow {
                     line,
                     request: Some(
                         serde_json::to_string(&call.request).expect("a request always serialises"),
                     ),
                     e164: Some(call.e164),
-                    timezone: Some(zone),
+                    timezone: Some(zone.to_string()),
                     zone_source: Some(why.as_str()),
                     skip: None,
                     raw: None,
@@ -195,6 +196,27 @@ pub fn to_row(planner: &Planner, record: SourceRecord, default_zone: &str) -> Ne
                 raw: Some(join_record(&fields).into_bytes()),
             },
         },
+    }
+}
+
+/// A dialable row that no zone can be chosen for: skipped, keeping its candidate zones so
+/// the report shows why.
+fn unknown_zone(
+    planner: &Planner,
+    line: u64,
+    fields: &[String],
+    e164: String,
+    unknown: zone::UnknownZone,
+) -> NewRow {
+    NewRow {
+        line,
+        request: None,
+        timezone: Some(unknown.zones.to_string()),
+        zone_source: Some(zone::ZoneSource::Number.as_str()),
+        contact: serde_json::to_string(&planner.contact(line, fields)).ok(),
+        skip: Some((SkipReason::UnknownZone, format!("{e164}: {unknown}."))),
+        raw: Some(join_record(fields).into_bytes()),
+        e164: Some(e164),
     }
 }
 
@@ -246,7 +268,7 @@ mod tests {
             let mut lines = Vec::new();
             for record in source.by_ref() {
                 let line = record.line();
-                let row = to_row(&planner, record, "UTC");
+                let row = to_row(&planner, record, &zone::Rules::new(None, None, "UTC", jiff::Timestamp::UNIX_EPOCH));
                 prop_assert_eq!(row.line, line);
                 match (&row.request, &row.skip) {
                     (Some(body), None) => prop_assert!(serde_json::from_str::<serde_json::Value>(body).is_ok()),
@@ -265,7 +287,7 @@ mod tests {
         fn arbitrary_phone_cells_never_panic(cell in ".{0,40}") {
             let planner = planner(&["phone".to_string()]).unwrap();
             let record = SourceRecord::Row { line: 2, fields: vec![cell] };
-            let row = to_row(&planner, record, "UTC");
+            let row = to_row(&planner, record, &zone::Rules::new(None, None, "UTC", jiff::Timestamp::UNIX_EPOCH));
             prop_assert!(row.request.is_some() != row.skip.is_some());
         }
     }

@@ -10,6 +10,7 @@ mod ingest;
 mod lease;
 mod resume;
 mod settings;
+mod zone_check;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -179,6 +180,7 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
             .map_err(CampaignError::from)
             .and_then(|source| {
                 let planner = start.settings.planner(&start.name, source.headers())?;
+                zone_check::refuse_unnamed_zones(&start.csv, &start.settings, &planner)?;
                 Ok((source, planner))
             });
         let _ = warm.join();
@@ -346,11 +348,10 @@ async fn start_ingest(
             .await
             .map_err(|_| LedgerError::WriterGone)??
     };
-    let default_zone = cfg.default_zone.iana_name().unwrap_or("UTC").to_string();
     let input = ingest::Input {
         source,
         planner,
-        default_zone,
+        zones: cfg.zone_rules(jiff::Timestamp::now()),
         tally: tally.clone(),
         halt: halt.clone(),
     };

@@ -12,7 +12,7 @@ use crate::plan::{Mapping, PlanOptions, Planner, SuppressList, parse_map_arg, pa
 use crate::source::SourceOptions;
 
 use super::CampaignError;
-use crate::zone::{self, Window};
+use crate::zone::{self, DayWindow, Schedule};
 
 /// Every value is typed; values with a grammar (rate, window, times) are stored in their
 /// `Display` form and read back with their `FromStr`, so what a ledger holds is what the
@@ -40,9 +40,11 @@ pub struct Settings {
     /// `--tz`: the zone of rows with neither a zone column nor a single-zone country.
     #[serde(default)]
     pub tz: Option<String>,
-    /// `--window HH:MM-HH:MM`.
+    /// The calling schedule (`--window`, `--skip-date`, `--holidays`), stored as
+    /// `mon-fri 09:00-20:00; skip 2026-12-25`; a plain `09:00-18:00` from older ledgers
+    /// reads the same way.
     #[serde(default, with = "opt_text")]
-    pub window: Option<Window>,
+    pub window: Option<Schedule>,
     /// `--start-at`.
     #[serde(default, with = "opt_text")]
     pub start_at: Option<Timestamp>,
@@ -162,6 +164,14 @@ impl Settings {
         Ok(Planner::new(mapping, opts, suppress)?)
     }
 
+    /// Replaces the calling windows (`resume --window`), keeping the skipped dates.
+    pub fn set_windows(&mut self, windows: Vec<DayWindow>) {
+        let skipped = self.window.as_ref().map(Schedule::skipped);
+        if let Some(s) = Schedule::new(windows, skipped.unwrap_or_default()) {
+            self.window = Some(s);
+        }
+    }
+
     /// The zone of rows that have no zone of their own: `--tz`, else the system's.
     pub fn default_zone(&self) -> String {
         self.tz.clone().unwrap_or_else(zone::system_zone)
@@ -181,9 +191,10 @@ impl Settings {
             },
             limit,
             breaker_threshold: BREAKER_THRESHOLD,
-            window: self.window,
+            window: self.window.clone(),
             start_at: self.start_at,
             default_zone,
+            tz_named: self.tz.is_some(),
         })
     }
 }

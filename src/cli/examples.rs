@@ -12,7 +12,8 @@ Each command explains itself: dialer help run, dialer run --help.";
 pub const EXAMPLES_RUN: &str = "\
 Examples:
   dialer run contacts.csv --default-region SA --dry-run
-  dialer run contacts.csv --rate 5/s --window 09:00-18:00 --suppress dnc.txt
+  dialer run contacts.csv --rate 5/s --window 'mon-fri 09:00-20:00' \\
+      --window 'sat 10:00-14:00' --holidays holidays.txt --suppress dnc.txt
   dialer run leads.csv --campaign spring --map 'Mobile Nr=numberToCall' \\
       --template 0b6c2f0e-8d1a-4c3e-9f5a-2d7e6b1c4a90 --meta project=spring
 

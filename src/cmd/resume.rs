@@ -49,8 +49,8 @@ fn apply(o: &OverrideArgs, s: &mut Settings) {
     if let Some(u) = &o.api_url {
         s.api_url = u.clone();
     }
-    if let Some(w) = o.window {
-        s.window = Some(w);
+    if !o.window.is_empty() {
+        s.set_windows(o.window.clone());
     }
 }
 

@@ -73,7 +73,7 @@ pub fn settings(args: &RunArgs) -> Settings {
         retry_uncertain: d.retry_uncertain,
         timeout_ms: d.timeout.as_millis() as u64,
         tz: args.tz.clone(),
-        window: args.window,
+        window: args.schedule(),
         start_at: args.start_at,
     }
 }

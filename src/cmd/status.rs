@@ -7,6 +7,7 @@ use crate::cli::StatusArgs;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::ledger::Ledger;
+use crate::report::record::split_zones;
 use crate::report::{CampaignLine, Summary, rfc3339};
 
 pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
@@ -61,11 +62,14 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
         )));
     };
     let attempts = ledger.attempts(campaign.id, line)?;
+    let (zone, candidate_zones) = split_zones(row.timezone.clone());
     if json {
         let v = serde_json::json!({
             "line": row.line, "state": row.state, "reason": row.reason, "detail": row.detail,
             "phone": row.e164, "attempts": row.attempts, "http_status": row.http_status,
-            "error": row.error, "call_id": row.call_id, "history": attempts,
+            "error": row.error, "call_id": row.call_id, "zone": zone,
+            "zone_source": row.zone_source, "candidate_zones": candidate_zones,
+            "history": attempts,
         });
         println!("{}", to_json(&v));
         return Ok(exit::OK);
@@ -82,6 +86,14 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
     );
     if let Some(d) = row.detail.as_deref().or(row.error.as_deref()) {
         println!("  {}", crate::text::escape_controls(d));
+    }
+    let source = row.zone_source.as_deref().unwrap_or("unknown");
+    match (zone, candidate_zones) {
+        (Some(zone), _) => println!("  calling hours read in {zone} (zone from: {source})"),
+        (None, Some(all)) => {
+            println!("  calling hours must be open in all of: {all} (zones from: {source})")
+        }
+        (None, None) => {}
     }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);

@@ -4,7 +4,7 @@
 //! next pass. The feed knows when the campaign is exhausted: ingest finished, nobody in
 //! flight, and a whole pass from the top found nothing to dial and nothing to wait for.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 use super::IngestProgress;
 use crate::ledger::{DialRow, Ledger, LedgerError, now_ms};
 use crate::progress::Tally;
-use crate::zone::Window;
 
 const PAGE: u32 = 512;
 
@@ -51,38 +50,8 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The calling window and the zones rows are read in.
-pub(super) struct Hours {
-    pub window: Window,
-    /// Used for rows with no zone of their own (old ledgers).
-    pub default_zone: TimeZone,
-    zones: HashMap<String, TimeZone>,
-}
-
-impl Hours {
-    pub fn new(window: Window, default_zone: TimeZone) -> Hours {
-        Hours {
-            window,
-            default_zone,
-            zones: HashMap::new(),
-        }
-    }
-
-    /// When the row may be called: `now` if its window is open, else the next opening.
-    pub fn next_open(&mut self, row: &DialRow, now: Timestamp) -> Timestamp {
-        let tz = match row.timezone.as_deref() {
-            Some(name) => self
-                .zones
-                .entry(name.to_string())
-                .or_insert_with(|| {
-                    TimeZone::get(name).unwrap_or_else(|_| self.default_zone.clone())
-                })
-                .clone(),
-            None => self.default_zone.clone(),
-        };
-        self.window.next_open(now, &tz)
-    }
-}
+/// The calling schedule and the cache of each row's zones, shared with the pool.
+pub(super) use crate::zone::Hours;
 
 pub(super) struct Feed {
     ledger: Ledger,
@@ -211,7 +180,7 @@ impl Feed {
         let window = self
             .hours
             .as_ref()
-            .map(|h| h.window.to_string())
+            .map(|h| h.schedule().to_string())
             .unwrap_or_default();
         tracing::info!(
             "outside the calling window ({window}) for every contact left; waiting until {opens} \
@@ -220,7 +189,7 @@ impl Feed {
         let local = opens.to_zoned_datetime(
             self.hours
                 .as_ref()
-                .map(|h| h.default_zone.clone())
+                .map(|h| h.default_zone().clone())
                 .unwrap_or(TimeZone::UTC),
         );
         self.tally.set_waiting(Some(format!(
@@ -238,8 +207,11 @@ impl Feed {
             if claimed.contains(&row.id) {
                 continue;
             }
-            if let Some(hours) = self.hours.as_mut() {
-                let opens = hours.next_open(&row, now);
+            if let Some(hours) = self.hours.as_ref() {
+                // Zones that never share an open hour: left `pending`, not waited for.
+                let Some(opens) = hours.next_open(row.timezone.as_deref(), now) else {
+                    continue;
+                };
                 if opens > now {
                     self.deferred_until = Some(self.deferred_until.map_or(opens, |d| d.min(opens)));
                     continue;

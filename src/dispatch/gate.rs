@@ -56,9 +56,12 @@ impl Gate {
             return Err(Held::NotYet(at));
         }
         if let Some(hours) = &self.hours {
-            let opens = lock(hours).next_open(row, now);
-            if opens > now {
-                return Err(Held::Closed(opens));
+            match lock(hours).next_open(row.timezone.as_deref(), now) {
+                Some(opens) if opens > now => return Err(Held::Closed(opens)),
+                Some(_) => {}
+                // Zones that never share an open hour (the feed does not hand such rows
+                // out): held, and looked at again in an hour.
+                None => return Err(Held::Closed(now + jiff::SignedDuration::from_hours(1))),
             }
         }
         Ok(())

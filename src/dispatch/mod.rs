@@ -42,12 +42,23 @@ pub struct DispatchConfig {
     /// Most rows dialed by this invocation.
     pub limit: Option<u64>,
     pub breaker_threshold: u32,
-    /// Calling hours, read in each row's zone.
-    pub window: Option<crate::zone::Window>,
+    /// The calling schedule, read in each row's zone(s).
+    pub window: Option<crate::zone::Schedule>,
     /// No call starts before this instant.
     pub start_at: Option<jiff::Timestamp>,
     /// The zone of rows that have none recorded.
     pub default_zone: jiff::tz::TimeZone,
+    /// Whether `default_zone` is one the user named (`--tz`), not the system's.
+    pub tz_named: bool,
+}
+
+impl DispatchConfig {
+    /// How rows' zones are chosen under these calling hours and `--tz` (see `zone::Rules`).
+    pub fn zone_rules(&self, now: jiff::Timestamp) -> crate::zone::Rules {
+        let fallback = self.default_zone.iana_name().unwrap_or("UTC");
+        let tz = self.tz_named.then_some(fallback);
+        crate::zone::Rules::new(self.window.as_ref(), tz, fallback, now)
+    }
 }
 
 /// Why dispatching stopped.

@@ -108,7 +108,11 @@ pub async fn dispatch<C: Caller>(
     tally: Arc<Tally>,
 ) -> DispatchReport {
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let hours = || cfg.window.map(|w| Hours::new(w, cfg.default_zone.clone()));
+    let hours = || {
+        cfg.window
+            .clone()
+            .map(|w| Hours::new(w, cfg.default_zone.clone()))
+    };
     let ctx = Arc::new(Ctx {
         pacer: Pacer::new(cfg.rate, cfg.burst),
         gate: Gate::new(hours(), cfg.start_at),

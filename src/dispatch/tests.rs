@@ -52,6 +52,7 @@ fn cfg() -> DispatchConfig {
         window: None,
         start_at: None,
         default_zone: jiff::tz::TimeZone::UTC,
+        tz_named: false,
     }
 }
 

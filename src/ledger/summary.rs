@@ -66,6 +66,22 @@ fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 }
 
 impl Ledger {
+    /// Rows to be dialed (not skipped), by what decided their zone (`column`, `number`,
+    /// `country`, `default`).
+    pub fn zone_sources(&self, campaign_id: i64) -> Result<BTreeMap<String, u64>, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT zone_source, count(*) FROM rows
+                 WHERE campaign_id = ?1 AND state != 'skipped' AND zone_source IS NOT NULL
+                 GROUP BY zone_source",
+            )?;
+            let rows = st.query_map([campaign_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?;
+            rows.collect()
+        })
+    }
+
     pub fn counts(&self, campaign_id: i64) -> Result<Counts, LedgerError> {
         self.read_blocking(|c| {
             let mut counts = Counts::default();

@@ -26,7 +26,9 @@ use std::path::PathBuf;
 pub use email::email_problem;
 pub use field::{Field, parse_map_arg, parse_meta_arg};
 pub use mapping::Mapping;
-pub use number::{NumberError, normalize_number, normalize_with_country, parse_region, warm_up};
+pub use number::{
+    Normalized, NumberError, normalize_number, normalize_with_country, parse_region, warm_up,
+};
 pub use planner::{Contact, PlanOptions, Planned, PlannedCall, Planner};
 pub use skip::SkipReason;
 pub use suppress::{SuppressList, SuppressStats};

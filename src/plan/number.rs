@@ -7,6 +7,7 @@ use phonenumber::ParseError;
 use phonenumber::country::Id;
 
 use super::PlanError;
+use crate::zone::{self, PrefixZones};
 
 /// Why a phone cell gives no number to dial.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,15 +32,22 @@ const MAX_CELL_BYTES: usize = 64;
 /// The E.164 form (`+966501234567`) of `raw`, read with `region` when it has no `+country`
 /// (an international prefix such as `00` or `011` is read by that region's rules).
 pub fn normalize_number(raw: &str, region: Option<Id>) -> Result<String, NumberError> {
-    normalize_with_country(raw, region).map(|(e164, _)| e164)
+    normalize_with_country(raw, region).map(|n| n.e164)
 }
 
-/// [`normalize_number`], plus the ISO region the number belongs to (e.g. `SA`; for shared
-/// country codes such as +1, the region its digits say), for time-zone resolution.
-pub fn normalize_with_country(
-    raw: &str,
-    region: Option<Id>,
-) -> Result<(String, Option<Id>), NumberError> {
+/// A valid number and what tells its time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    pub e164: String,
+    /// The ISO region the number belongs to (e.g. `SA`; for shared country codes such as
+    /// +1, the region its digits say).
+    pub country: Option<Id>,
+    /// The zones libphonenumber's prefix map gives the number.
+    pub zones: Option<PrefixZones>,
+}
+
+/// [`normalize_number`], plus the number's region and prefix zones, for time-zone resolution.
+pub fn normalize_with_country(raw: &str, region: Option<Id>) -> Result<Normalized, NumberError> {
     let text = ascii_digits(raw.trim());
     let text = text.as_ref();
     if text.is_empty() {
@@ -55,17 +63,23 @@ pub fn normalize_with_country(
     // some) must cost one row, not the run.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
         phonenumber::parse(region, text).map(|n| {
-            let found = super::valid::valid_region(&n);
+            let found = super::valid::classify(&n);
             (n, found)
         })
     }));
     match parsed {
         // Written by hand: the crate's formatter looks up the national format patterns even
         // for E.164, and those regexes evict the validation ones from its 100-entry cache.
-        Ok(Ok((number, Some(country)))) => Ok((
-            format!("+{}{}", number.code().value(), number.national()),
-            country,
-        )),
+        Ok(Ok((number, Some((country, kind))))) => {
+            let code = number.code().value();
+            let e164 = format!("+{code}{}", number.national());
+            let zones = zone::for_number(&e164, code, kind);
+            Ok(Normalized {
+                e164,
+                country,
+                zones,
+            })
+        }
         _ if no_country => Err(NumberError::Invalid(
             "it has no +country code; write it with one or pass --default-region".to_owned(),
         )),

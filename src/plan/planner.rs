@@ -11,6 +11,7 @@ use super::suppress::SuppressList;
 use super::{Field, PlanError, SkipReason};
 use crate::api::CallRequest;
 use crate::api::types::{META_CAMPAIGN, META_ROW};
+use crate::zone::{PrefixZones, RowPlace};
 
 /// A row's contact apart from the number, serialised with the request's field names so a
 /// report reads a skipped row's `contact` exactly like a dialed row's request.
@@ -65,6 +66,19 @@ pub struct PlannedCall {
     pub timezone: Option<String>,
     /// The ISO region of the number (`SA`, `US`...), when libphonenumber can tell.
     pub country: Option<String>,
+    /// The zones libphonenumber's prefix map gives the number.
+    pub number_zones: Option<PrefixZones>,
+}
+
+impl PlannedCall {
+    /// What the zone rules read of this row.
+    pub fn place(&self) -> RowPlace<'_> {
+        RowPlace {
+            column: self.timezone.as_deref(),
+            number: self.number_zones,
+            country: self.country.as_deref(),
+        }
+    }
 }
 
 /// Turns records into [`Planned`]; built once per run, shared by reference (Send + Sync).
@@ -191,6 +205,20 @@ impl Planner {
         }
     }
 
+    /// The raw `timezone` cell (when the column exists and the cell is not blank) and the
+    /// raw number cell of a record: enough to pre-scan a file for rows lacking a zone
+    /// without planning each one.
+    pub fn zone_cells<'a>(&self, fields: &'a [String]) -> (Option<&'a str>, &'a str) {
+        let cell = |i: usize| fields.get(i).map_or("", |s| s.trim());
+        let tz = self.columns.timezone.map(cell).filter(|s| !s.is_empty());
+        (tz, cell(self.columns.number.0))
+    }
+
+    /// `--default-region`, which reads numbers written without `+country`.
+    pub fn default_region(&self) -> Option<Id> {
+        self.opts.default_region
+    }
+
     /// How many numbers the do-not-call lists hold.
     pub fn suppressed_numbers(&self) -> usize {
         self.suppress.len()
@@ -205,7 +233,7 @@ impl Planner {
         let opt_cell = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
 
         let raw_number = cell(c.number.0);
-        let (e164, country) = match normalize_with_country(raw_number, self.opts.default_region) {
+        let number = match normalize_with_country(raw_number, self.opts.default_region) {
             Ok(found) => found,
             Err(NumberError::Missing) => {
                 return skip(
@@ -228,6 +256,7 @@ impl Planner {
                 );
             }
         };
+        let (e164, country, number_zones) = (number.e164, number.country, number.zones);
 
         let contact_uuid = match opt_cell(c.contact_uuid) {
             None => None,
@@ -307,6 +336,7 @@ impl Planner {
             request,
             timezone,
             country: country.map(|id| id.as_ref().to_owned()),
+            number_zones,
         })
     }
 }

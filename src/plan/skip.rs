@@ -12,18 +12,21 @@ pub enum SkipReason {
     InvalidContactUuid,
     InvalidEmail,
     InvalidTimezone,
+    /// The number's possible zones share no calling hour and no `--tz` was given.
+    UnknownZone,
     Suppressed,
     Duplicate,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 8] = [
+    pub const ALL: [SkipReason; 9] = [
         SkipReason::MalformedRow,
         SkipReason::MissingNumber,
         SkipReason::InvalidNumber,
         SkipReason::InvalidContactUuid,
         SkipReason::InvalidEmail,
         SkipReason::InvalidTimezone,
+        SkipReason::UnknownZone,
         SkipReason::Suppressed,
         SkipReason::Duplicate,
     ];
@@ -36,6 +39,7 @@ impl SkipReason {
             SkipReason::InvalidContactUuid => "invalid_contact_uuid",
             SkipReason::InvalidEmail => "invalid_email",
             SkipReason::InvalidTimezone => "invalid_timezone",
+            SkipReason::UnknownZone => "unknown_zone",
             SkipReason::Suppressed => "suppressed",
             SkipReason::Duplicate => "duplicate",
         }

@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use phonenumber::PhoneNumber;
+use phonenumber::{PhoneNumber, Type};
+
+use crate::zone::NumberKind as Kind;
 use phonenumber::country::Id;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::{Regex, RegexBuilder};
@@ -26,12 +28,30 @@ pub(crate) fn is_valid(number: &PhoneNumber) -> bool {
 /// `Some(region)` when the number is valid, naming the region whose rules it matched
 /// (`None` inside for non-geographic codes such as +800). Asking the crate for the region
 /// instead (`Country::id`) would run every region's patterns of the code again.
+#[cfg(test)]
 pub(crate) fn valid_region(number: &PhoneNumber) -> Option<Option<Id>> {
+    classify(number).map(|(region, _)| region)
+}
+
+/// libphonenumber's number type, boiled down to what time zones need (see `zone::prefix`).
+fn kind_of(t: Type) -> Kind {
+    match t {
+        Type::FixedLine | Type::FixedLineOrMobile => Kind::FixedLine,
+        Type::Mobile => Kind::Mobile,
+        _ => Kind::Other,
+    }
+}
+
+/// [`valid_region`] and the number's [`Kind`], from one pass of the patterns.
+pub(crate) fn classify(number: &PhoneNumber) -> Option<(Option<Id>, Kind)> {
     let national = number.national().to_string();
     match rules_for(number.code().value()) {
         Some(rules) => rules.valid_region(&national),
         // A pattern our regex settings refuse: let the crate decide.
-        None => phonenumber::is_valid(number).then(|| number.country().id()),
+        None => phonenumber::is_valid(number).then(|| {
+            let kind = kind_of(number.number_type(&DATABASE));
+            (number.country().id(), kind)
+        }),
     }
 }
 
@@ -64,8 +84,11 @@ struct Region {
     id: Option<Id>,
     leading_digits: Option<Regex>,
     general: Pattern,
-    /// The types `number_type` tries; a number is valid when it matches any of them.
-    types: Vec<Pattern>,
+    /// The types `number_type` tries before fixed line and mobile, in its order; a number
+    /// is valid when it matches any type.
+    others: Vec<Pattern>,
+    fixed: Option<Pattern>,
+    mobile: Option<Pattern>,
 }
 
 impl Region {
@@ -80,13 +103,13 @@ impl Region {
             d.pager(),
             d.uan(),
             d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
         ];
-        let mut types = Vec::new();
+        let mut others = Vec::new();
         for descriptor in candidates.into_iter().flatten() {
-            types.push(Pattern::new(descriptor)?);
+            others.push(Pattern::new(descriptor)?);
         }
+        let optional =
+            |d: Option<&Descriptor>| d.map(Pattern::new).map_or(Some(None), |p| p.map(Some));
         let leading_digits = match meta.leading_digits() {
             Some(p) => Some(anchored(p.as_str())?),
             None => None,
@@ -96,13 +119,26 @@ impl Region {
             id: meta.id().parse::<Id>().ok(),
             leading_digits,
             general: Pattern::new(d.general())?,
-            types,
+            others,
+            fixed: optional(d.fixed_line())?,
+            mobile: optional(d.mobile())?,
         })
     }
 
-    /// `number_type(meta, national) != Type::Unknown`.
-    fn has_type(&self, national: &str) -> bool {
-        self.general.is_match(national) && self.types.iter().any(|t| t.is_match(national))
+    /// `number_type(meta, national)`, boiled down to a [`Kind`]; `None` for `Type::Unknown`.
+    fn kind(&self, national: &str) -> Option<Kind> {
+        let matches = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.is_match(national));
+        if !self.general.is_match(national) {
+            None
+        } else if self.others.iter().any(|t| t.is_match(national)) {
+            Some(Kind::Other)
+        } else if matches(&self.fixed) {
+            Some(Kind::FixedLine)
+        } else if matches(&self.mobile) {
+            Some(Kind::Mobile)
+        } else {
+            None
+        }
     }
 }
 
@@ -138,19 +174,20 @@ impl CodeRules {
 
     /// `validator::source_for`, then `number_type` on the region it picks: the region when
     /// the number is valid there.
-    fn valid_region(&self, national: &str) -> Option<Option<Id>> {
+    fn valid_region(&self, national: &str) -> Option<(Option<Id>, Kind)> {
         let region = match self.regions.as_slice() {
             [] => return None,
             [only] => only,
             several => {
                 let picked = several.iter().find(|r| match &r.leading_digits {
                     Some(leading) => leading.is_match(national),
-                    None => r.has_type(national),
+                    None => r.kind(national).is_some(),
                 });
                 picked?
             }
         };
-        (region.known && region.has_type(national)).then_some(region.id)
+        let kind = region.kind(national).filter(|_| region.known)?;
+        Some((region.id, kind))
     }
 }
 
@@ -251,6 +288,15 @@ mod tests {
                 if let (Some(found), Some(theirs)) = (valid_region(&number), number.country().id())
                 {
                     assert_eq!(found, Some(theirs), "region of {text}");
+                }
+                // The kind decides where zones are read from; it must be libphonenumber's.
+                // The crate's `number_type` reads the national number as an integer, losing
+                // a leading zero (+39 02..., +225 01...), so compare only numbers without one.
+                let national = number.national();
+                let no_leading_zero = national.to_string() == national.value().to_string();
+                if let (Some((_, kind)), true) = (classify(&number), no_leading_zero) {
+                    let theirs = kind_of(number.number_type(&DATABASE));
+                    assert_eq!(kind, theirs, "kind of {text}");
                 }
                 checked += 1;
             }

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::record::Record;
 
 /// The fixed columns, in order.
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 24] = [
     "row",
     "phone",
     "first_name",
@@ -27,15 +27,16 @@ pub const COLUMNS: [&str; 23] = [
     "sentiment",
     "duration_s",
     "ended_reason",
-    "timezone",
+    "zone",
     "zone_source",
+    "candidate_zones",
     "error",
     "detail",
     "raw",
 ];
 
 /// Where `raw` is among [`COLUMNS`]: the CSV report writes that cell from the record's bytes.
-pub const RAW_COLUMN: usize = 22;
+pub const RAW_COLUMN: usize = 23;
 
 /// True for a cell that is a plain decimal number: an optional sign, digits, an optional
 /// fraction. A spreadsheet reads it as the number it is, so it is left alone (phone numbers
@@ -134,8 +135,9 @@ impl Columns {
             text(&r.sentiment),
             num(&r.duration_s),
             text(&r.ended_reason),
-            text(&r.timezone),
+            text(&r.zone),
             text(&r.zone_source),
+            text(&r.candidate_zones),
             text(&r.error),
             text(&r.detail),
             text(&r.raw),

@@ -32,8 +32,13 @@ pub struct Record {
     pub sentiment: Option<String>,
     pub duration_s: Option<i64>,
     pub ended_reason: Option<String>,
-    pub timezone: Option<String>,
+    /// The zone the row's calling hours are read in; `None` when its number could be in
+    /// several (then `candidate_zones` names them all).
+    pub zone: Option<String>,
+    /// What decided it: `column`, `number`, `country` or `default`.
     pub zone_source: Option<String>,
+    /// Every zone the number could be in, `, `-separated, when there are several.
+    pub candidate_zones: Option<String>,
     pub error: Option<String>,
     /// One sentence about the reason, e.g. which earlier row a duplicate repeats.
     pub detail: Option<String>,
@@ -103,6 +108,15 @@ fn strings(map: BTreeMap<String, serde_json::Value>) -> BTreeMap<String, String>
     map.into_iter().map(|(k, v)| (k, text(v))).collect()
 }
 
+/// `(zone, candidate_zones)` of a row's stored zones: the ledger keeps them as one
+/// comma-separated text (`zone::Zones`), a single name when the row has one.
+pub fn split_zones(stored: Option<String>) -> (Option<String>, Option<String>) {
+    match stored {
+        Some(text) if text.contains(',') => (None, Some(text.replace(',', ", "))),
+        one => (one, None),
+    }
+}
+
 impl Record {
     pub fn from_row(row: RowRecord) -> Record {
         // A skipped row has no request, but its contact has the same shape.
@@ -112,6 +126,7 @@ impl Record {
         metadata.remove(META_CAMPAIGN);
         metadata.remove(META_ROW);
         let outcome = row.outcome.unwrap_or_default();
+        let (zone, candidate_zones) = split_zones(row.timezone);
         Record {
             row: row.line,
             phone: row.e164,
@@ -131,8 +146,9 @@ impl Record {
             sentiment: outcome.sentiment,
             duration_s: outcome.duration_s,
             ended_reason: outcome.ended_reason,
-            timezone: row.timezone,
+            zone,
             zone_source: row.zone_source,
+            candidate_zones,
             error: row.error,
             detail: row.detail,
             duplicate_of: row.duplicate_of,

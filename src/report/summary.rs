@@ -35,6 +35,8 @@ pub struct Summary {
     pub outcomes: Option<OutcomeStats>,
     /// Placed calls with no webhook outcome after the wait `load_with` was given.
     pub awaiting_outcome: u64,
+    /// Rows not skipped, by what decided their calling zone (`column`, `number`...).
+    pub zone_sources: std::collections::BTreeMap<String, u64>,
 }
 
 /// Unix milliseconds as RFC 3339 UTC, always with three fraction digits, so times line up
@@ -88,6 +90,7 @@ impl Summary {
             done_pct,
             outcomes,
             awaiting_outcome,
+            zone_sources: ledger.zone_sources(campaign.id)?,
         })
     }
 
@@ -137,6 +140,12 @@ impl Summary {
         text("done", format!("{:.1} %", self.done_pct));
         if let Some(o) = &self.outcomes {
             outcome_figures(&mut f, o);
+        }
+        if !self.zone_sources.is_empty() {
+            f.push(("zone from".into(), Figure::None));
+            for (source, n) in &self.zone_sources {
+                f.push((format!("  {source}"), Figure::Count(*n)));
+            }
         }
         if self.awaiting_outcome > 0 {
             f.push((

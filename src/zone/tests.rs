@@ -1,6 +1,7 @@
 //! Zone resolution and calling windows at fixed instants, across zones, midnight and DST.
 
 use super::*;
+use jiff::Timestamp;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -11,23 +12,7 @@ fn tz(name: &str) -> TimeZone {
 }
 
 #[test]
-fn a_column_wins_then_a_single_zone_country_then_the_default() {
-    assert_eq!(
-        resolve(Some("Asia/Tokyo"), Some("SA"), "UTC"),
-        ("Asia/Tokyo".into(), ZoneSource::Column)
-    );
-    assert_eq!(
-        resolve(None, Some("SA"), "UTC"),
-        ("Asia/Riyadh".into(), ZoneSource::Country)
-    );
-    assert_eq!(
-        resolve(Some("  "), Some("GB"), "UTC"),
-        ("Europe/London".into(), ZoneSource::Country)
-    );
-    assert_eq!(
-        resolve(None, Some("US"), "America/Chicago"),
-        ("America/Chicago".into(), ZoneSource::Default)
-    );
+fn single_zone_countries() {
     for (cc, zone) in [
         ("AE", "Asia/Dubai"),
         ("DE", "Europe/Berlin"),
@@ -120,5 +105,155 @@ fn dst_change_days() {
     assert_eq!(
         day.next_open(ts("2026-10-24T20:00:00Z"), &london),
         ts("2026-10-25T09:00:00Z")
+    );
+}
+
+fn schedule(s: &str) -> Schedule {
+    s.parse().unwrap()
+}
+
+#[test]
+fn schedules_parse_and_print_back() {
+    for text in [
+        "09:00-18:00",
+        "mon-fri 09:00-20:00; sat 10:00-14:00",
+        "mon,wed,fri 09:00-12:00; skip 2026-12-25,2027-01-01",
+        "fri-mon 22:00-02:00",
+    ] {
+        assert_eq!(
+            schedule(text).to_string(),
+            text.replace("fri-mon", "mon,fri-sun")
+        );
+    }
+    assert_eq!(
+        schedule("Monday 09:00-10:00").to_string(),
+        "mon 09:00-10:00"
+    );
+    assert_eq!(
+        schedule("mon,tue 09:00-10:00").to_string(),
+        "mon,tue 09:00-10:00"
+    );
+    for bad in [
+        "",
+        "skip 2026-12-25",
+        "monkey 09:00-10:00",
+        "mon-fri",
+        "mon 09:00-10:00 extra",
+        "09:00-10:00; skip 2026-13-01",
+    ] {
+        assert!(bad.parse::<Schedule>().is_err(), "{bad:?}");
+    }
+    let dates = parse_holidays("# public holidays\n2026-12-25\n\n2027-01-01 # new year\n").unwrap();
+    assert_eq!(dates.len(), 2);
+    assert!(
+        parse_holidays("2026-12-25\nChristmas\n")
+            .unwrap_err()
+            .contains("line 2")
+    );
+}
+
+#[test]
+fn days_and_skipped_dates_close_whole_days() {
+    // 2026-11-28 is a Saturday.
+    let utc = [tz("UTC")];
+    let weekdays = schedule("mon-fri 09:00-17:00");
+    assert!(!weekdays.is_open(&utc, ts("2026-11-28T10:00:00Z")));
+    assert_eq!(
+        weekdays.next_open(&utc, ts("2026-11-28T10:00:00Z")),
+        Some(ts("2026-11-30T09:00:00Z")),
+        "Monday morning"
+    );
+    let saturday = schedule("sat 10:00-14:00; skip 2026-11-28");
+    assert!(!saturday.is_open(&utc, ts("2026-11-28T11:00:00Z")));
+    assert_eq!(
+        saturday.next_open(&utc, ts("2026-11-28T11:00:00Z")),
+        Some(ts("2026-12-05T10:00:00Z")),
+        "the next Saturday"
+    );
+    // A Friday-night window runs into Saturday, and not from Thursday into Friday.
+    let night = schedule("fri 22:00-02:00");
+    assert!(night.is_open(&utc, ts("2026-11-28T01:00:00Z")));
+    assert!(!night.is_open(&utc, ts("2026-11-27T01:00:00Z")));
+    // With Saturday skipped, the Friday night stops at midnight.
+    let night = schedule("fri 22:00-02:00; skip 2026-11-28");
+    assert!(night.is_open(&utc, ts("2026-11-27T23:00:00Z")));
+    assert!(!night.is_open(&utc, ts("2026-11-28T01:00:00Z")));
+    // ...and a skipped Friday lets the Saturday part open at midnight.
+    let night = schedule("fri 22:00-02:00; skip 2026-11-27");
+    assert_eq!(
+        night.next_open(&utc, ts("2026-11-27T12:00:00Z")),
+        Some(ts("2026-11-28T00:00:00Z"))
+    );
+}
+
+#[test]
+fn several_zones_must_all_be_open() {
+    let both = [tz("America/New_York"), tz("America/Los_Angeles")];
+    let day = schedule("09:00-17:00");
+    // 10:00 in New York is 07:00 in Los Angeles.
+    assert!(!day.is_open(&both, ts("2026-11-24T15:00:00Z")));
+    assert_eq!(
+        day.next_open(&both, ts("2026-11-24T15:00:00Z")),
+        Some(ts("2026-11-24T17:00:00Z")),
+        "09:00 in Los Angeles, 12:00 in New York"
+    );
+    assert!(day.is_open(&both, ts("2026-11-24T21:59:00Z")));
+    assert!(
+        !day.is_open(&both, ts("2026-11-24T22:00:00Z")),
+        "17:00 in New York"
+    );
+    // Moscow and Kamchatka are nine hours apart: a 09:00-17:00 day never meets.
+    let far = [tz("Europe/Moscow"), tz("Asia/Kamchatka")];
+    assert_eq!(day.next_open(&far, ts("2026-11-24T00:00:00Z")), None);
+    assert!(
+        schedule("08:00-21:00")
+            .next_open(&far, ts("2026-11-24T00:00:00Z"))
+            .is_some()
+    );
+}
+
+#[test]
+fn the_dst_gap_holds_for_schedules_too() {
+    let london = [tz("Europe/London")];
+    let s = schedule("sun 01:30-03:00");
+    assert_eq!(
+        s.next_open(&london, ts("2026-03-28T23:00:00Z")),
+        Some(ts("2026-03-29T01:00:00Z")),
+        "02:00 BST, the first instant past the missing 01:30"
+    );
+}
+
+#[test]
+fn hours_cache_rows_zones_and_their_next_opening() {
+    let hours = Hours::new(schedule("09:00-17:00"), tz("UTC"));
+    let text = Some("America/Los_Angeles,America/New_York");
+    let before = ts("2026-11-24T15:00:00Z");
+    assert!(!hours.is_open(text, before));
+    let opens = hours.next_open(text, before).unwrap();
+    assert_eq!(opens, ts("2026-11-24T17:00:00Z"));
+    // Asked again a little later, the remembered answer still holds.
+    assert_eq!(
+        hours.next_open(text, ts("2026-11-24T16:00:00Z")),
+        Some(opens)
+    );
+    assert_eq!(hours.next_open(text, opens), Some(opens));
+    assert_eq!(hours.zones(text).len(), 2);
+    // No zone, or one this build cannot read: the default zone.
+    assert!(hours.is_open(None, ts("2026-11-24T10:00:00Z")));
+    assert!(hours.is_open(Some("Mars/Olympus"), ts("2026-11-24T10:00:00Z")));
+    let wait = hours
+        .first_opening([text, Some("Asia/Tokyo")], before)
+        .unwrap();
+    assert_eq!(wait.until, opens, "Tokyo opens later (00:00 UTC)");
+    let said = wait.message(&tz("Asia/Riyadh"));
+    assert_eq!(
+        said,
+        "nobody can be called until 20:00 +03 (17:00 UTC, Tue 2026-11-24), when \"09:00-17:00\" \
+         opens in all of America/Los_Angeles, America/New_York (2 zones)"
+    );
+    assert_eq!(
+        hours.first_opening([None], ts("2026-11-24T10:00:00Z")),
+        None,
+        "open now"
     );
 }

@@ -65,6 +65,8 @@ pub(super) struct Feed {
     pass_yielded: bool,
     /// The earliest opening among rows passed over for their window in this pass.
     deferred_until: Option<Timestamp>,
+    /// The zones (`rows.timezone`) of the row that opens first, to say whose window it is.
+    deferred_zones: Option<String>,
     /// The opening last announced, so the wait is said once, not every second.
     announced: Option<Timestamp>,
     tally: Arc<Tally>,
@@ -88,6 +90,7 @@ impl Feed {
             pass_from_top: true,
             pass_yielded: false,
             deferred_until: None,
+            deferred_zones: None,
             announced: None,
             tally,
         }
@@ -105,6 +108,11 @@ impl Feed {
             }
             let requeued = lock(&queue.requeue).pop_front();
             if let Some(row) = requeued.or_else(|| self.page.pop_front()) {
+                // A page is read when its rows' windows are open; a window may have closed
+                // since. The gate would hold such a row anyway, but it would spend a slot.
+                if self.defer_if_closed(&row, Timestamp::now()) {
+                    continue;
+                }
                 if queue.claim(&row) {
                     self.pass_yielded = true;
                     if self.announced.take().is_some() {
@@ -169,33 +177,52 @@ impl Feed {
         self.pass_from_top = true;
         self.pass_yielded = false;
         self.deferred_until = None;
+        self.deferred_zones = None;
     }
 
+    /// Says once per opening that nobody can be called, until when (here and in UTC) and
+    /// which window opens first, for whom.
     fn announce_wait(&mut self, opens: Timestamp, next_retry: Option<i64>) {
         if next_retry.is_some_and(|r| r <= opens.as_millisecond()) || self.announced == Some(opens)
         {
             return;
         }
         self.announced = Some(opens);
-        let window = self
-            .hours
-            .as_ref()
-            .map(|h| h.schedule().to_string())
-            .unwrap_or_default();
-        tracing::info!(
-            "outside the calling window ({window}) for every contact left; waiting until {opens} \
-             (UTC), when the first window opens"
-        );
-        let local = opens.to_zoned_datetime(
-            self.hours
-                .as_ref()
-                .map(|h| h.default_zone().clone())
-                .unwrap_or(TimeZone::UTC),
-        );
+        let Some(hours) = self.hours.as_ref() else {
+            return;
+        };
+        let zones = self.deferred_zones.as_deref();
+        let here = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        let wait = hours
+            .first_opening([zones], Timestamp::now())
+            .map(|w| w.message(&here))
+            .unwrap_or_else(|| format!("nobody can be called until {opens}"));
+        tracing::info!("outside the calling hours for every contact left: {wait}");
+        let local = opens.to_zoned_datetime(here);
         self.tally.set_waiting(Some(format!(
-            "waiting for the calling window until {}",
+            "calling hours: waiting until {}",
             local.strftime("%H:%M %Z")
         )));
+    }
+
+    /// Whether `row`'s window is closed at `now`; if so it is noted as deferred (it stays
+    /// `pending` and is found again on the next pass).
+    fn defer_if_closed(&mut self, row: &DialRow, now: Timestamp) -> bool {
+        let Some(hours) = self.hours.as_ref() else {
+            return false;
+        };
+        match hours.next_open(row.timezone.as_deref(), now) {
+            Some(opens) if opens <= now => false,
+            Some(opens) => {
+                if self.deferred_until.is_none_or(|d| opens < d) {
+                    self.deferred_until = Some(opens);
+                    self.deferred_zones = row.timezone.clone();
+                }
+                true
+            }
+            // Zones that never share an open hour: left `pending`, not waited for.
+            None => true,
+        }
     }
 
     /// Adds the rows not claimed and inside their window to the page; `true` if any was.
@@ -207,15 +234,8 @@ impl Feed {
             if claimed.contains(&row.id) {
                 continue;
             }
-            if let Some(hours) = self.hours.as_ref() {
-                // Zones that never share an open hour: left `pending`, not waited for.
-                let Some(opens) = hours.next_open(row.timezone.as_deref(), now) else {
-                    continue;
-                };
-                if opens > now {
-                    self.deferred_until = Some(self.deferred_until.map_or(opens, |d| d.min(opens)));
-                    continue;
-                }
+            if self.defer_if_closed(&row, now) {
+                continue;
             }
             self.page.push_back(row);
         }

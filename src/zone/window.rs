@@ -92,11 +92,20 @@ impl FromStr for Window {
     fn from_str(s: &str) -> Result<Window, String> {
         let bad = || format!("calling window {s:?} must look like 09:00-18:30");
         let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
+        // HH:MM, or HH:MM:SS where a window must end to the second.
         let parse = |t: &str| -> Result<Time, String> {
-            let (h, m) = t.trim().split_once(':').ok_or_else(bad)?;
-            let h: i8 = h.parse().map_err(|_| bad())?;
-            let m: i8 = m.parse().map_err(|_| bad())?;
-            Time::new(h, m, 0, 0).map_err(|_| bad())
+            let mut parts = t.trim().split(':');
+            let mut next = || -> Result<Option<i8>, String> {
+                parts
+                    .next()
+                    .map(|p| p.parse().map_err(|_| bad()))
+                    .transpose()
+            };
+            let (h, m, sec) = (next()?.ok_or_else(bad)?, next()?.ok_or_else(bad)?, next()?);
+            if next()?.is_some() {
+                return Err(bad());
+            }
+            Time::new(h, m, sec.unwrap_or(0), 0).map_err(|_| bad())
         };
         let w = Window {
             start: parse(a)?,
@@ -113,11 +122,14 @@ impl FromStr for Window {
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}",
-            self.start.strftime("%H:%M"),
-            self.end.strftime("%H:%M")
-        )
+        // Seconds only when given, so what the user typed reads back as typed.
+        let show = |t: Time| {
+            if t.second() == 0 {
+                t.strftime("%H:%M").to_string()
+            } else {
+                t.strftime("%H:%M:%S").to_string()
+            }
+        };
+        write!(f, "{}-{}", show(self.start), show(self.end))
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::dispatch::Rate;
+use crate::ledger::RowState;
 use crate::plan::{Field, parse_map_arg, parse_meta_arg};
 use crate::sandbox::SandboxConfig;
 use crate::zone::{DayWindow, Schedule};
@@ -268,10 +269,10 @@ pub struct ResumeArgs {
 pub struct RetryArgs {
     /// The campaign whose rows to dial again.
     pub campaign: String,
-    /// Row states to put back in the queue: failed, uncertain (comma-separated)
-    /// [default: failed, unless --outcome is given].
-    #[arg(long, value_delimiter = ',')]
-    pub status: Option<Vec<String>>,
+    /// Row states to put back in the queue: failed, uncertain, expired, cancelled
+    /// (comma-separated) [default: failed, unless --outcome is given].
+    #[arg(long, value_delimiter = ',', value_parser = parse_row_state)]
+    pub status: Option<Vec<RowState>>,
     /// Also re-dial rows whose call ended this way (from webhooks).
     #[arg(long, value_enum)]
     pub outcome: Option<OutcomeFilter>,
@@ -288,11 +289,11 @@ pub struct RetryArgs {
 
 impl RetryArgs {
     /// The states to requeue: as given, else `failed` unless only an outcome was asked for.
-    pub fn states(&self) -> Vec<String> {
+    pub fn states(&self) -> Vec<RowState> {
         match (&self.status, self.outcome) {
-            (Some(s), _) => s.iter().map(|x| x.trim().to_string()).collect(),
+            (Some(s), _) => s.clone(),
             (None, Some(_)) => Vec::new(),
-            (None, None) => vec!["failed".into()],
+            (None, None) => vec![RowState::Failed],
         }
     }
 }
@@ -410,6 +411,10 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 /// The longest duration any flag takes: beyond it, clock arithmetic could overflow, and
 /// no campaign waits that long.
 const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+pub fn parse_row_state(s: &str) -> Result<RowState, String> {
+    s.parse()
+}
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())

@@ -224,8 +224,10 @@ async fn log_lines(tally: Arc<Tally>, stop: CancellationToken) {
         let waiting = tally.waiting().unwrap_or_default();
         if !JSON_LOGS.load(Relaxed) {
             let goal = f.goal.map_or("?".into(), |g| g.to_string());
+            // While waiting (calling hours, a 429) an ETA would be a guess: the wait says when.
             let eta = f
                 .eta
+                .filter(|_| waiting.is_empty())
                 .map(|e| format!(", ETA {}", short(e)))
                 .unwrap_or_default();
             let waiting = if waiting.is_empty() {

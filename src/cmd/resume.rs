@@ -9,7 +9,7 @@ use super::{CmdError, open_existing};
 use crate::api::Credentials;
 use crate::campaign::{self, Again, RetryWhat, Settings};
 use crate::cli::{OverrideArgs, ResumeArgs, RetryArgs};
-use crate::ledger::{RowState, Undelivered, now_ms};
+use crate::ledger::{Undelivered, now_ms};
 
 /// How `resume`/`retry` dial: the stored settings with the flags given again applied.
 fn again(
@@ -80,11 +80,7 @@ pub async fn retry(
     progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let ledger = open_existing(ledger_path)?;
-    let states = args
-        .states()
-        .iter()
-        .map(|s| s.parse::<RowState>().map_err(CmdError::Usage))
-        .collect::<Result<Vec<_>, _>>()?;
+    let states = args.states();
     let redial = args.outcome.map(|_| Undelivered {
         last_attempt_before: now_ms() - args.min_age.as_millis() as i64,
         max_calls: args.max_calls,

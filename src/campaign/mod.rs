@@ -4,6 +4,7 @@
 //! `cmd/` turn flags into them. Every thread and task it starts is owned and joined before
 //! it returns, and one [`Halt`] stops them all.
 
+mod beside;
 mod dry_plan;
 mod dry_run;
 mod ingest;
@@ -24,8 +25,8 @@ use crate::api::{ApiError, Credentials, LeversClient};
 use crate::dispatch::{self, DispatchConfig, DispatchReport, Halt, IngestProgress};
 use crate::ledger::{Campaign, Ledger, LedgerError, NewCampaign, Redial, RowState, Undelivered};
 use crate::plan::{PlanError, Planner};
-use crate::progress::{self, Tally};
-use crate::source::{Source, SourceError, SourceOptions, count_records};
+use crate::progress::Tally;
+use crate::source::{Source, SourceError, SourceOptions};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
@@ -226,45 +227,30 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     } = job;
     client.authenticate().await?;
     let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
-    let counts = {
-        let (l, id) = (ledger.clone(), campaign.id);
-        tokio::task::spawn_blocking(move || l.counts(id))
-            .await
-            .map_err(|_| LedgerError::WriterGone)??
-    };
+    let counts = blocking(&ledger, move |l| l.counts(campaign.id)).await?;
     let tally = Arc::new(Tally::from_counts(&counts, cfg.limit));
     let (progress_tx, progress_rx) = watch::channel(IngestProgress {
         rows: campaign.total_rows.unwrap_or(0) as u64,
         done: campaign.ingested,
     });
-    let to_ingest = source.filter(|_| !campaign.ingested);
-    let ingest = match to_ingest {
-        Some((source, planner)) => Some(
-            start_ingest(
-                &ledger,
-                &campaign,
-                &cfg,
-                source,
-                planner,
-                &tally,
-                &halt,
-                progress_tx,
-            )
-            .await?,
-        ),
-        // Without the CSV nothing more can arrive: dial what the ledger holds.
-        None => None,
-    };
-    let counter = count_from
+    let ingest = source
         .filter(|_| !campaign.ingested)
-        .map(|(path, opts)| count_total(path, opts, tally.clone(), progress_rx.clone()));
-    let show_stop = CancellationToken::new();
-    let shown = tokio::spawn(progress::show(
-        tally.clone(),
+        .map(|s| beside::Ingest {
+            source: s,
+            progress: progress_tx,
+            zones: cfg.zone_rules(jiff::Timestamp::now()),
+        });
+    let beside = beside::Beside::start(beside::Start {
+        ledger: &ledger,
+        campaign: &campaign,
+        ingest,
+        count_from: count_from.filter(|_| !campaign.ingested),
+        tally: &tally,
+        halt: &halt,
         progress_bar,
-        show_stop.clone(),
-    ));
-
+        progress_rx: progress_rx.clone(),
+    })
+    .await?;
     let report = dispatch::dispatch(
         ledger.clone(),
         campaign.id,
@@ -277,29 +263,27 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     .await;
     // Reading stops with dialing: a run that ends (or is stopped) reads no further.
     halt.token().cancel();
-    show_stop.cancel();
-    let _ = shown.await;
-    if let Some(counter) = counter {
-        counter.finish().await;
-    }
-    let ingest_error = match ingest {
-        Some(handle) => join_ingest(handle).await,
-        None => None,
-    };
+    let ingest_error = beside.finish().await;
     ledger.mark_finished(campaign.id).await?;
-    let campaign = {
-        let (l, name) = (ledger.clone(), campaign.name.clone());
-        tokio::task::spawn_blocking(move || l.campaign(&name))
-            .await
-            .map_err(|_| LedgerError::WriterGone)??
-    };
+    let name = campaign.name.clone();
     Ok(RunOutcome {
-        campaign,
+        campaign: blocking(&ledger, move |l| l.campaign(&name)).await?,
         report,
         ingest_error,
         requeued,
         redial,
     })
+}
+
+/// A ledger read, off the async workers.
+async fn blocking<T: Send + 'static>(
+    ledger: &Ledger,
+    f: impl FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, LedgerError> {
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || f(&l))
+        .await
+        .map_err(|_| LedgerError::WriterGone)?
 }
 
 /// Before dialing: rows a dead process left `in_flight` become `uncertain`, and what
@@ -329,84 +313,6 @@ async fn prepare_rows(
     };
     ledger.mark_started(campaign.id).await?;
     Ok((requeued, redial))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn start_ingest(
-    ledger: &Ledger,
-    campaign: &Campaign,
-    cfg: &DispatchConfig,
-    source: Source,
-    planner: Planner,
-    tally: &Arc<Tally>,
-    halt: &Halt,
-    progress: watch::Sender<IngestProgress>,
-) -> Result<ingest::IngestHandle, CampaignError> {
-    let skip = {
-        let (l, id) = (ledger.clone(), campaign.id);
-        tokio::task::spawn_blocking(move || l.max_line(id))
-            .await
-            .map_err(|_| LedgerError::WriterGone)??
-    };
-    let input = ingest::Input {
-        source,
-        planner,
-        zones: cfg.zone_rules(jiff::Timestamp::now()),
-        tally: tally.clone(),
-        halt: halt.clone(),
-    };
-    Ok(ingest::spawn(
-        ledger.clone(),
-        campaign.id,
-        input,
-        skip,
-        progress,
-    ))
-}
-
-async fn join_ingest(handle: ingest::IngestHandle) -> Option<IngestError> {
-    match tokio::task::spawn_blocking(move || handle.join()).await {
-        Ok(Ok(Ok(_))) => None,
-        Ok(Ok(Err(e))) => Some(e),
-        _ => Some(IngestError::Ledger(LedgerError::WriterGone)),
-    }
-}
-
-/// Counts the CSV's records for the progress total, beside dialing. It waits for the first
-/// batch to be stored: until then the second core is worth more to the ingest thread.
-struct Counter {
-    task: tokio::task::JoinHandle<()>,
-    stop: Arc<AtomicBool>,
-}
-
-fn count_total(
-    path: PathBuf,
-    opts: SourceOptions,
-    tally: Arc<Tally>,
-    mut ingest: watch::Receiver<IngestProgress>,
-) -> Counter {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    tally.total.store(0, Ordering::Relaxed);
-    let task = tokio::spawn(async move {
-        // A closed channel (ingest gone) also ends the wait.
-        let _ = ingest.wait_for(|p| p.rows > 0 || p.done).await;
-        let counted = tokio::task::spawn_blocking(move || {
-            count_records(&path, &opts, &|| flag.load(Ordering::Relaxed))
-        })
-        .await;
-        if let Ok(Ok(n)) = counted {
-            tally.set_total(n);
-        }
-    });
-    Counter { task, stop }
-}
-
-impl Counter {
-    async fn finish(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.task.await;
-    }
 }
 
 fn absolute(path: &Path) -> String {

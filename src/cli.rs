@@ -67,6 +67,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Receive Levers `phone_call.ended` webhooks into the ledger.
     Webhook(WebhookArgs),
+    /// Serve a live, read-only view of the ledger in the browser.
+    Dashboard(DashboardArgs),
     /// Export a campaign's rows: csv, jsonl, json or a self-contained html page.
     Report(ReportArgs),
     /// A local stand-in for the Levers API (demos and tests).
@@ -260,6 +262,18 @@ pub struct WebhookArgs {
     /// LEVERS_WEBHOOK_SECRET.
     #[arg(long)]
     pub secret_file: Option<PathBuf>,
+    /// Also serve the live dashboard on this address (loopback unless
+    /// DIALER_DASHBOARD_TOKEN is set).
+    #[arg(long, value_name = "ADDR")]
+    pub dashboard: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Address to serve on; any non-loopback address needs DIALER_DASHBOARD_TOKEN (port 0
+    /// picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -280,6 +294,10 @@ pub struct ReportArgs {
     /// Add the call transcript as a CSV column (jsonl and json always carry it).
     #[arg(long)]
     pub with_transcript: bool,
+    /// Break the HTML report's results down by this metadata column (or `tag:KEY`)
+    /// [default: the first metadata column].
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

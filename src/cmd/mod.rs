@@ -1,6 +1,7 @@
 //! One file per subcommand, each thin: parse what it needs, call the library, print. The
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
+pub mod dashboard;
 pub mod demo;
 pub mod report;
 pub mod resume;

@@ -3,6 +3,7 @@
 //! reads use their own connection (WAL lets them run beside the writer).
 
 mod campaigns;
+mod controls;
 mod lease;
 mod migrate;
 mod records;
@@ -20,9 +21,10 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
+pub use controls::{ControlAction, ControlRequest};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use records::{CallOutcome, RowRecord};
-pub use report::{OutcomeStats, RequestKeys};
+pub use report::{BREAKDOWN_VALUES, BreakdownLine, FunnelCounts, OutcomeStats, RequestKeys};
 pub use requeue::{AttemptHistory, RETRYABLE_STATES, Redial, Undelivered};
 pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Transition};
 pub use summary::{Counts, LatencyStats};

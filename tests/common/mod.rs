@@ -101,7 +101,7 @@ impl Env {
         let mut out = Vec::new();
         l.for_each_row(c.id, |r| {
             out.push(r);
-            Ok(())
+            std::ops::ControlFlow::<()>::Continue(())
         })
         .unwrap();
         out

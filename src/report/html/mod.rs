@@ -86,7 +86,7 @@ pub struct Live {
 #[derive(Debug, Clone, Default)]
 pub struct HtmlOptions {
     pub filter: StatusFilter,
-    /// The breakdown column (`KEY` or `tag:KEY`); the campaign's first metadata key if unset.
+    /// The breakdown column (`KEY` or `tag:KEY`); none when unset (the page names them).
     pub by: Option<String>,
     pub live: Option<Live>,
 }
@@ -140,9 +140,8 @@ impl Page {
             .filter(|k| k != META_CAMPAIGN && k != META_ROW)
             .chain(keys.tags.into_iter().map(|t| format!("tag:{t}")))
             .collect();
-        let column = by.map(str::to_string).or_else(|| columns.first().cloned());
-        let breakdown = match column {
-            Some(c) => Some((c.clone(), ledger.breakdown(campaign.id, &c)?)),
+        let breakdown = match by.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => Some((c.to_string(), ledger.breakdown(campaign.id, c)?)),
             None => None,
         };
         Ok(Page {

@@ -152,7 +152,7 @@ pub fn by_hour(points: &[(u8, String, u64)]) -> String {
 pub fn breakdown(chosen: Option<&(String, Vec<BreakdownLine>)>, columns: &[String], live: bool) -> String {
     let mut s = String::from("<section id=\"breakdown\">\n<h2>By column</h2>\n");
     if live && !columns.is_empty() {
-        s.push_str("<p><label>Break results down by <select id=\"by\">");
+        s.push_str("<p><label>Break results down by <select id=\"by\"><option value=\"\">choose a column</option>");
         for c in columns {
             let sel = if chosen.is_some_and(|(name, _)| name == c) { " selected" } else { "" };
             let _ = write!(s, "<option{sel}>{}</option>", esc(c));
@@ -160,7 +160,16 @@ pub fn breakdown(chosen: Option<&(String, Vec<BreakdownLine>)>, columns: &[Strin
         s.push_str("</select></label></p>\n");
     }
     let Some((column, lines)) = chosen else {
-        s.push_str("<p class=\"note\">The rows carry no metadata or tag column to break down by.</p>\n</section>\n");
+        if columns.is_empty() {
+            s.push_str("<p class=\"note\">The rows carry no metadata or tag column to break down by.</p>\n");
+        } else if !live {
+            let _ = writeln!(
+                s,
+                "<p class=\"note\">Pass <code>--by COLUMN</code> to break the results down by one of: {}.</p>",
+                esc(&columns.join(", "))
+            );
+        }
+        s.push_str("</section>\n");
         return s;
     };
     if lines.iter().all(|l| l.value.is_none()) {
@@ -225,7 +234,7 @@ mod tests {
         assert!(h.contains("No row has a column <code>plan</code>. Columns: account."), "{h}");
         let lines = vec![BreakdownLine { value: Some("A".into()), rows: 2, dialed: 2, placed: 2, reached: 1 }];
         let h = breakdown(Some(&("account".into(), lines)), &["account".into()], true);
-        assert!(h.contains("<select id=\"by\"><option selected>account</option>"), "{h}");
+        assert!(h.contains("<option selected>account</option>"), "{h}");
         assert!(h.contains("50.0 %"), "{h}");
     }
 }

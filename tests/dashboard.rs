@@ -4,14 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Env;
+use common::browser::{browser, eval, open, screenshot, wait_for};
 use dialer::ledger::ControlAction;
 use dialer::webhook::{self, WebhookSecret};
-use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::Tab;
 use serde_json::Value;
 use tokio::io::AsyncBufReadExt;
 
@@ -24,70 +23,6 @@ const MIXED: &str = "first_name,last_name,phone,email,account,tag:plan\n\
     Bad,Number,12345,,A-3,gold\n\
     Dup,Row,+966501000001,,A-4,\n\
     Noura,Saleh,+966501000005,noura@example.com,A-5,gold\n";
-
-/// The system's Chromium, if there is one: `CHROME` first, then the usual names on PATH.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROME").map(PathBuf::from)
-        && p.is_file()
-    {
-        return Some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// A headless browser 1280 px wide, or `None` (and a plain note) when none is installed.
-fn browser(test: &str) -> Option<Browser> {
-    let Some(path) = chromium() else {
-        eprintln!("SKIPPED {test}: no Chromium found (apt-get install chromium, or set CHROME)");
-        return None;
-    };
-    let opts = LaunchOptions::default_builder()
-        .path(Some(path))
-        .headless(true)
-        // Tests run as root in CI containers, where Chromium's sandbox cannot start.
-        .sandbox(false)
-        .window_size(Some((1280, 2400)))
-        .idle_browser_timeout(Duration::from_secs(300))
-        .build()
-        .expect("launch options");
-    Some(Browser::new(opts).expect("start Chromium"))
-}
-
-fn eval(tab: &Tab, js: &str) -> Value {
-    tab.evaluate(js, false)
-        .unwrap_or_else(|e| panic!("evaluate {js}: {e}"))
-        .value
-        .unwrap_or(Value::Null)
-}
-
-/// Evaluates `js` until it is true; a generous deadline, since a loaded machine is slow.
-fn wait_for(tab: &Tab, js: &str) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while eval(tab, js) != Value::Bool(true) {
-        assert!(Instant::now() < deadline, "the page never satisfied {js}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn open(tab: &Tab, url: &str) {
-    tab.navigate_to(url).expect("navigate");
-    tab.wait_until_navigated().expect("page loads");
-    wait_for(tab, "typeof window.dialerRendered === 'number'");
-}
-
-/// Saves what the tab shows under `target/screenshots/NAME.png`.
-fn screenshot(tab: &Tab, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = tab
-        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
-        .expect("screenshot");
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
 
 /// Runs MIXED to the end as campaign `mixed` in `env`'s ledger.
 async fn mixed(env: &Env) {
@@ -164,14 +99,22 @@ fn assert_funnel_is_status(page: &Value, status: &Value) {
     for (label, n) in outputs {
         assert_eq!(&page[format!("outcome:{label}")], n, "{label}");
     }
-    let shown = page.as_object().unwrap().keys().filter(|k| k.starts_with("outcome:")).count();
+    let shown = page
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.starts_with("outcome:"))
+        .count();
     assert_eq!(shown, outputs.len());
 }
 
 /// Nothing wider than the 1280 px window, and outcome labels on one line.
 fn assert_fits(tab: &Tab) {
     assert_eq!(
-        eval(tab, "document.documentElement.scrollWidth <= window.innerWidth"),
+        eval(
+            tab,
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        ),
         Value::Bool(true),
         "the page scrolls sideways at 1280 px"
     );
@@ -210,7 +153,10 @@ async fn the_funnel_on_the_report_and_the_dashboard_equals_status_json() {
     screenshot(&tab, "report");
 
     let served = serve(&env, &["dashboard", "--listen", "127.0.0.1:0"], &[], 1).await;
-    open(&tab, &format!("{}campaigns/mixed?by=tag:plan", served.urls[0]));
+    open(
+        &tab,
+        &format!("{}campaigns/mixed?by=tag:plan", served.urls[0]),
+    );
     assert_funnel_is_status(&page_funnel(&tab), &status);
     assert_fits(&tab);
     screenshot(&tab, "dashboard");
@@ -227,19 +173,33 @@ async fn search_finds_a_row_by_name_and_a_click_shows_its_summary() {
     set_outcome(&env, 6, "pass", 30, "PAYMENT_PROMISED");
     let out = env.path("mixed.html");
     let out = out.to_str().unwrap();
-    env.dialer(&["report", "mixed", "--out", out]).await.expect_code(0);
+    env.dialer(&["report", "mixed", "--out", out])
+        .await
+        .expect_code(0);
     let tab = browser.new_tab().unwrap();
     open(&tab, &format!("file://{out}"));
-    assert_eq!(eval(&tab, "document.querySelectorAll('#tbody tr.row').length"), Value::from(5));
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#tbody tr.row').length"),
+        Value::from(5)
+    );
     tab.find_element("#q").unwrap().type_into("noura").unwrap();
-    wait_for(&tab, "document.querySelectorAll('#tbody tr.row').length === 1");
+    wait_for(
+        &tab,
+        "document.querySelectorAll('#tbody tr.row').length === 1",
+    );
     let row = eval(&tab, "document.querySelector('#tbody tr.row').textContent");
     assert!(row.as_str().unwrap().contains("Noura Saleh"), "{row}");
     tab.find_element("#tbody tr.row").unwrap().click().unwrap();
     wait_for(&tab, "!!document.querySelector('#tbody tr.detail')");
-    let detail = eval(&tab, "document.querySelector('#tbody tr.detail').textContent");
+    let detail = eval(
+        &tab,
+        "document.querySelector('#tbody tr.detail').textContent",
+    );
     let detail = detail.as_str().unwrap();
-    assert!(detail.contains("Agreed to pay on Sunday") && detail.contains("Customer: hi"), "{detail}");
+    assert!(
+        detail.contains("Agreed to pay on Sunday") && detail.contains("Customer: hi"),
+        "{detail}"
+    );
     eval(&tab, "document.getElementById('q').scrollIntoView()");
     screenshot(&tab, "report-rows");
 }
@@ -252,7 +212,13 @@ async fn a_new_outcome_appears_on_the_open_dashboard_without_a_reload() {
     };
     let env = Env::default().await;
     mixed(&env).await;
-    let args = ["webhook", "--listen", "127.0.0.1:0", "--dashboard", "127.0.0.1:0"];
+    let args = [
+        "webhook",
+        "--listen",
+        "127.0.0.1:0",
+        "--dashboard",
+        "127.0.0.1:0",
+    ];
     let served = serve(&env, &args, &[("LEVERS_WEBHOOK_SECRET", SECRET)], 2).await;
     let (hook, board) = (&served.urls[0], &served.urls[1]);
     let tab = browser.new_tab().unwrap();
@@ -275,7 +241,10 @@ async fn a_new_outcome_appears_on_the_open_dashboard_without_a_reload() {
         .post(hook)
         .header("svix-id", "msg_live")
         .header("svix-timestamp", ts.to_string())
-        .header("svix-signature", webhook::sign(&secret, "msg_live", ts, &body))
+        .header(
+            "svix-signature",
+            webhook::sign(&secret, "msg_live", ts, &body),
+        )
         .body(body)
         .send()
         .await
@@ -283,9 +252,19 @@ async fn a_new_outcome_appears_on_the_open_dashboard_without_a_reload() {
     assert_eq!(posted.status(), 200);
 
     // The funnel, then the rows table, pick the outcome up on their own.
-    wait_for(&tab, "+document.querySelector('tr[data-step=reached] td.n').dataset.n === 1");
-    wait_for(&tab, "document.querySelector('#tbody').textContent.includes('PAYMENT_PROMISED')");
-    assert_eq!(eval(&tab, "window.sameDocument"), Value::from("yes"), "no reload");
+    wait_for(
+        &tab,
+        "+document.querySelector('tr[data-step=reached] td.n').dataset.n === 1",
+    );
+    wait_for(
+        &tab,
+        "document.querySelector('#tbody').textContent.includes('PAYMENT_PROMISED')",
+    );
+    assert_eq!(
+        eval(&tab, "window.sameDocument"),
+        Value::from("yes"),
+        "no reload"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,9 +273,17 @@ async fn a_non_loopback_address_without_a_token_is_refused() {
     mixed(&env).await;
     for args in [
         vec!["dashboard", "--listen", "0.0.0.0:0"],
-        vec!["webhook", "--listen", "127.0.0.1:0", "--dashboard", "0.0.0.0:0"],
+        vec![
+            "webhook",
+            "--listen",
+            "127.0.0.1:0",
+            "--dashboard",
+            "0.0.0.0:0",
+        ],
     ] {
-        let run = env.dialer_with(&args, &[("LEVERS_WEBHOOK_SECRET", SECRET)]).await;
+        let run = env
+            .dialer_with(&args, &[("LEVERS_WEBHOOK_SECRET", SECRET)])
+            .await;
         run.expect_code(2);
         assert!(
             run.stderr.contains("DIALER_DASHBOARD_TOKEN") && run.stderr.contains("0.0.0.0"),
@@ -315,15 +302,33 @@ async fn with_a_token_every_request_needs_it_and_controls_reach_the_ledger() {
     let base = served.urls[0].trim_end_matches('/').to_owned();
     let client = reqwest::Client::new();
     let bearer = format!("Bearer {TOKEN}");
-    for path in ["/", "/campaigns/mixed", "/campaigns/mixed.json", "/campaigns/mixed/rows.json"] {
+    for path in [
+        "/",
+        "/campaigns/mixed",
+        "/campaigns/mixed.json",
+        "/campaigns/mixed/rows.json",
+    ] {
         let url = format!("{base}{path}");
         let none = client.get(&url).send().await.unwrap();
         assert_eq!(none.status(), 401, "{path} without a token");
         let body = none.text().await.unwrap();
-        assert!(!body.contains("+966501000001") && !body.contains(TOKEN), "{path}: {body}");
-        let wrong = client.get(&url).header("Authorization", "Bearer nope").send().await.unwrap();
+        assert!(
+            !body.contains("+966501000001") && !body.contains(TOKEN),
+            "{path}: {body}"
+        );
+        let wrong = client
+            .get(&url)
+            .header("Authorization", "Bearer nope")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(wrong.status(), 401, "{path} with a wrong token");
-        let right = client.get(&url).header("Authorization", &bearer).send().await.unwrap();
+        let right = client
+            .get(&url)
+            .header("Authorization", &bearer)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(right.status(), 200, "{path} with the token");
     }
     // A cross-site form can send neither the header nor JSON: refused.
@@ -347,7 +352,11 @@ async fn with_a_token_every_request_needs_it_and_controls_reach_the_ledger() {
     let open = ledger.open_controls(c.id).unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].action, ControlAction::Pause);
-    assert!(open[0].requested_by.starts_with("dashboard@127.0.0.1"), "{:?}", open[0]);
+    assert!(
+        open[0].requested_by.starts_with("dashboard@127.0.0.1"),
+        "{:?}",
+        open[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -357,16 +366,27 @@ async fn the_campaign_json_is_exactly_status_json_and_controls_need_a_token() {
     let served = serve(&env, &["dashboard", "--listen", "127.0.0.1:0"], &[], 1).await;
     let base = served.urls[0].trim_end_matches('/').to_owned();
     let client = reqwest::Client::new();
-    let json = client.get(format!("{base}/campaigns/mixed.json")).send().await.unwrap();
+    let json = client
+        .get(format!("{base}/campaigns/mixed.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json.status(), 200);
     let json = json.text().await.unwrap();
     let status = env.dialer(&["status", "mixed", "--json"]).await;
     status.expect_code(0);
     // Equal but for the moment each was made: nothing here changes between the two reads.
     assert_eq!(json, status.stdout);
-    let page = client.get(format!("{base}/campaigns/mixed")).send().await.unwrap();
+    let page = client
+        .get(format!("{base}/campaigns/mixed"))
+        .send()
+        .await
+        .unwrap();
     let page = page.text().await.unwrap();
-    assert!(!page.contains("<button type=\"button\" data-action"), "no controls without a token");
+    assert!(
+        !page.contains("<button type=\"button\" data-action"),
+        "no controls without a token"
+    );
     let pause = client
         .post(format!("{base}/campaigns/mixed/control"))
         .json(&serde_json::json!({"action": "pause"}))
@@ -374,6 +394,10 @@ async fn the_campaign_json_is_exactly_status_json_and_controls_need_a_token() {
         .await
         .unwrap();
     assert_eq!(pause.status(), 403);
-    let missing = client.get(format!("{base}/campaigns/nope")).send().await.unwrap();
+    let missing = client
+        .get(format!("{base}/campaigns/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }

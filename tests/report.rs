@@ -273,8 +273,16 @@ async fn html_is_self_contained_escaped_and_well_formed() {
     assert!(!Html::parse_document("<p></div>").errors.is_empty());
     let sel = |s: &str| Selector::parse(s).unwrap();
     assert_eq!(doc.select(&sel("link, img, iframe, object")).count(), 0);
-    assert_eq!(doc.select(&sel("[src], [href]")).count(), 0, "nothing fetched");
-    assert_eq!(doc.select(&sel("script")).count(), 2, "the rows data and the table script");
+    assert_eq!(
+        doc.select(&sel("[src], [href]")).count(),
+        0,
+        "nothing fetched"
+    );
+    assert_eq!(
+        doc.select(&sel("script")).count(),
+        2,
+        "the rows data and the table script"
+    );
     let rows = rows_data(&doc);
     assert_eq!(rows.len(), env.rows("page").len());
     assert!(
@@ -294,7 +302,11 @@ async fn html_is_self_contained_escaped_and_well_formed() {
         "Reasons",
         "Rows",
     ];
-    let found: Vec<&str> = headings.iter().map(String::as_str).filter(|h| want.contains(h)).collect();
+    let found: Vec<&str> = headings
+        .iter()
+        .map(String::as_str)
+        .filter(|h| want.contains(h))
+        .collect();
     assert_eq!(found, want, "results first, then engineering, then rows");
     assert_eq!(
         doc.select(&sel("svg")).count(),
@@ -337,16 +349,24 @@ async fn html_funnel_and_breakdown_follow_the_ledger() {
     campaign(&env, "mixed", MIXED).await;
     set_outcome(&env, 2, "pass", 90, "CALLBACK_REQUESTED", "POSITIVE");
     set_outcome(&env, 3, "fail", 0, "NO_ANSWER", "NEUTRAL");
-    let run = env.dialer(&["report", "mixed", "--format", "html", "--by", "account"]).await;
+    let run = env
+        .dialer(&["report", "mixed", "--format", "html", "--by", "account"])
+        .await;
     run.expect_code(0);
     let doc = Html::parse_document(&run.stdout);
     let n = |step: &str| -> u64 {
         let sel = Selector::parse(&format!("tr[data-step='{step}'] td.n")).unwrap();
-        let td = doc.select(&sel).next().unwrap_or_else(|| panic!("step {step}"));
+        let td = doc
+            .select(&sel)
+            .next()
+            .unwrap_or_else(|| panic!("step {step}"));
         td.value().attr("data-n").unwrap().parse().unwrap()
     };
     // Five rows: one invalid number and one duplicate are skipped; three calls placed.
-    assert_eq!((n("rows"), n("dialed"), n("placed"), n("reached")), (5, 3, 3, 1));
+    assert_eq!(
+        (n("rows"), n("dialed"), n("placed"), n("reached")),
+        (5, 3, 3, 1)
+    );
     assert_eq!(n("outcome:CALLBACK_REQUESTED"), 1);
     assert_eq!(n("outcome:NO_ANSWER"), 1);
     let talk = Selector::parse("[data-card=talk] .n").unwrap();

@@ -182,7 +182,10 @@ fn protect(mut res: Response) -> Response {
              connect-src 'self'; img-src data:; frame-ancestors 'none'; form-action 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }
 
@@ -198,7 +201,10 @@ mod tests {
         assert!(check("[::1]:0".parse().unwrap(), None).unwrap().is_none());
         let err = check(any, None).unwrap_err();
         assert!(err.to_string().contains(TOKEN_ENV), "{err}");
-        assert!(matches!(check(any, Some("  ".into())), Err(DashboardError::EmptyToken)));
+        assert!(matches!(
+            check(any, Some("  ".into())),
+            Err(DashboardError::EmptyToken)
+        ));
         let t = check(any, Some("s3cret\n".into())).unwrap().unwrap();
         assert!(t.matches("s3cret") && !t.matches("s3cre") && !t.matches("s3creT"));
         assert!(!format!("{t:?}").contains("s3cret"));

@@ -119,10 +119,7 @@ impl Ledger {
     }
 
     /// The campaign's latest request, handled or not (what the dashboard shows).
-    pub fn latest_control(
-        &self,
-        campaign_id: i64,
-    ) -> Result<Option<ControlRequest>, LedgerError> {
+    pub fn latest_control(&self, campaign_id: i64) -> Result<Option<ControlRequest>, LedgerError> {
         self.read_blocking(|c| {
             c.query_row(
                 &format!(
@@ -174,7 +171,10 @@ mod tests {
         let open = ledger.open_controls(campaign.id).unwrap();
         assert_eq!(open, vec![pause.clone(), cancel.clone()]);
         assert!(ledger.mark_control_handled(pause.id).await.unwrap());
-        assert!(!ledger.mark_control_handled(pause.id).await.unwrap(), "only once");
+        assert!(
+            !ledger.mark_control_handled(pause.id).await.unwrap(),
+            "only once"
+        );
         let open = ledger.open_controls(campaign.id).unwrap();
         assert_eq!(open, vec![cancel.clone()]);
         let latest = ledger.latest_control(campaign.id).unwrap().unwrap();

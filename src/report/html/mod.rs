@@ -14,10 +14,10 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 
+use super::ReportError;
 use super::export::ReportOptions;
 use super::record::StatusFilter;
 use super::summary::{Summary, rfc3339};
-use super::ReportError;
 use crate::api::types::{META_CAMPAIGN, META_ROW};
 use crate::ledger::{BreakdownLine, Campaign, Ledger, now_ms};
 
@@ -121,7 +121,11 @@ pub struct Page {
 
 impl Page {
     /// Reads the page's figures; `by` picks the breakdown column.
-    pub fn load(ledger: &Ledger, campaign: &Campaign, by: Option<&str>) -> Result<Page, ReportError> {
+    pub fn load(
+        ledger: &Ledger,
+        campaign: &Campaign,
+        by: Option<&str>,
+    ) -> Result<Page, ReportError> {
         let summary = Summary::load(ledger, campaign)?;
         // Bars per minute for a normal campaign; finer for a short one, coarser for a long one.
         let (first, last) = (
@@ -186,8 +190,18 @@ impl Page {
     pub fn version(&self) -> String {
         let s = &self.summary;
         let o = s.outcomes.as_ref().map_or(0, |o| o.received);
-        let states: Vec<String> = s.counts.states.iter().map(|(k, v)| format!("{k}{v}")).collect();
-        format!("{}-{}-{o}-{}", s.counts.total, s.latency.requests, states.join(""))
+        let states: Vec<String> = s
+            .counts
+            .states
+            .iter()
+            .map(|(k, v)| format!("{k}{v}"))
+            .collect();
+        format!(
+            "{}-{}-{o}-{}",
+            s.counts.total,
+            s.latency.requests,
+            states.join("")
+        )
     }
 
     /// The document up to the live sections.

@@ -19,7 +19,11 @@ fn share(n: u64, total: u64) -> String {
 
 /// One funnel line: label, a bar scaled to the rows, the count and its share.
 fn step(s: &mut String, key: &str, label: &str, n: u64, rows: u64, of: &str, class: &str) {
-    let width = if rows == 0 { 0.0 } else { 100.0 * n as f64 / rows as f64 };
+    let width = if rows == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / rows as f64
+    };
     let _ = writeln!(
         s,
         "<tr class=\"{class}\" data-step=\"{}\"><th>{}</th><td><div class=\"track\">\
@@ -34,21 +38,55 @@ fn step(s: &mut String, key: &str, label: &str, n: u64, rows: u64, of: &str, cla
 
 pub fn funnel(sum: &Summary) -> String {
     let f = &sum.funnel;
-    let mut s = String::from("<section id=\"results\">\n<h2>Results</h2>\n<div class=\"results\">\n<table class=\"funnel\">\n");
+    let mut s = String::from(
+        "<section id=\"results\">\n<h2>Results</h2>\n<div class=\"results\">\n<table class=\"funnel\">\n",
+    );
     step(&mut s, "rows", "rows in the file", f.rows, f.rows, "", "");
     let of = |n, total, what: &str| match share(n, total) {
         t if t.is_empty() => String::new(),
         t => format!("{t} of {what}"),
     };
-    step(&mut s, "dialed", "dialed", f.dialed, f.rows, &of(f.dialed, f.rows, "rows"), "");
-    step(&mut s, "placed", "calls placed", f.placed, f.rows, &of(f.placed, f.dialed, "dialed"), "");
-    step(&mut s, "reached", "reached (delivered)", f.reached, f.rows, &of(f.reached, f.placed, "placed"), "");
+    step(
+        &mut s,
+        "dialed",
+        "dialed",
+        f.dialed,
+        f.rows,
+        &of(f.dialed, f.rows, "rows"),
+        "",
+    );
+    step(
+        &mut s,
+        "placed",
+        "calls placed",
+        f.placed,
+        f.rows,
+        &of(f.placed, f.dialed, "dialed"),
+        "",
+    );
+    step(
+        &mut s,
+        "reached",
+        "reached (delivered)",
+        f.reached,
+        f.rows,
+        &of(f.reached, f.placed, "placed"),
+        "",
+    );
     if let Some(o) = &sum.outcomes {
         let mut v: Vec<(&String, &u64)> = o.call_output.iter().collect();
         v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (label, n) in v {
             let key = format!("outcome:{label}");
-            step(&mut s, &key, label, *n, f.rows, &of(*n, o.received, "outcomes"), "outcome");
+            step(
+                &mut s,
+                &key,
+                label,
+                *n,
+                f.rows,
+                &of(*n, o.received, "outcomes"),
+                "outcome",
+            );
         }
     }
     s.push_str("</table>\n<div class=\"cards\">\n");
@@ -60,15 +98,35 @@ pub fn funnel(sum: &Summary) -> String {
             esc(label)
         );
     };
-    card(&mut s, "talk", format!("{:.1}", f.talk_minutes), "talk minutes");
-    card(&mut s, "reach", share(f.reached, f.placed).replace(' ', "\u{a0}"), "of placed calls reached");
+    card(
+        &mut s,
+        "talk",
+        format!("{:.1}", f.talk_minutes),
+        "talk minutes",
+    );
+    card(
+        &mut s,
+        "reach",
+        share(f.reached, f.placed).replace(' ', "\u{a0}"),
+        "of placed calls reached",
+    );
     if let Some(d) = sum.outcomes.as_ref().and_then(|o| o.mean_duration_s) {
         card(&mut s, "mean", duration(d), "mean call length");
     }
     if sum.awaiting_outcome > 0 {
-        card(&mut s, "awaiting", thousands(sum.awaiting_outcome), "placed, no outcome yet");
+        card(
+            &mut s,
+            "awaiting",
+            thousands(sum.awaiting_outcome),
+            "placed, no outcome yet",
+        );
     }
-    card(&mut s, "done", format!("{:.1}\u{a0}%", sum.done_pct), "of rows done");
+    card(
+        &mut s,
+        "done",
+        format!("{:.1}\u{a0}%", sum.done_pct),
+        "of rows done",
+    );
     s.push_str("</div>\n</div>\n</section>\n");
     s
 }
@@ -149,12 +207,20 @@ pub fn by_hour(points: &[(u8, String, u64)]) -> String {
 }
 
 /// The breakdown by one column; in the dashboard, with a picker of the columns.
-pub fn breakdown(chosen: Option<&(String, Vec<BreakdownLine>)>, columns: &[String], live: bool) -> String {
+pub fn breakdown(
+    chosen: Option<&(String, Vec<BreakdownLine>)>,
+    columns: &[String],
+    live: bool,
+) -> String {
     let mut s = String::from("<section id=\"breakdown\">\n<h2>By column</h2>\n");
     if live && !columns.is_empty() {
         s.push_str("<p><label>Break results down by <select id=\"by\"><option value=\"\">choose a column</option>");
         for c in columns {
-            let sel = if chosen.is_some_and(|(name, _)| name == c) { " selected" } else { "" };
+            let sel = if chosen.is_some_and(|(name, _)| name == c) {
+                " selected"
+            } else {
+                ""
+            };
             let _ = write!(s, "<option{sel}>{}</option>", esc(c));
         }
         s.push_str("</select></label></p>\n");
@@ -177,7 +243,11 @@ pub fn breakdown(chosen: Option<&(String, Vec<BreakdownLine>)>, columns: &[Strin
             s,
             "<p class=\"note\">No row has a column <code>{}</code>. Columns: {}.</p>\n</section>",
             esc(column),
-            esc(&if columns.is_empty() { "none".to_string() } else { columns.join(", ") })
+            esc(&if columns.is_empty() {
+                "none".to_string()
+            } else {
+                columns.join(", ")
+            })
         );
         return s;
     }
@@ -192,7 +262,11 @@ pub fn breakdown(chosen: Option<&(String, Vec<BreakdownLine>)>, columns: &[Strin
         esc(column)
     );
     for l in lines {
-        let pct = if l.placed == 0 { 0.0 } else { 100.0 * l.reached as f64 / l.placed as f64 };
+        let pct = if l.placed == 0 {
+            0.0
+        } else {
+            100.0 * l.reached as f64 / l.placed as f64
+        };
         let _ = writeln!(
             s,
             "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
@@ -224,15 +298,31 @@ mod tests {
         assert!(!h.contains("<b>"), "{h}");
         assert!(h.contains("09:00 UTC: 3 CALLBACK_REQUESTED"), "{h}");
         // The most frequent outcome takes the first colour.
-        assert!(h.contains("<span class=\"sw oc0\"></span>CALLBACK_REQUESTED 4"), "{h}");
+        assert!(
+            h.contains("<span class=\"sw oc0\"></span>CALLBACK_REQUESTED 4"),
+            "{h}"
+        );
     }
 
     #[test]
     fn a_breakdown_names_missing_columns() {
-        let lines = vec![BreakdownLine { value: None, rows: 3, ..BreakdownLine::default() }];
+        let lines = vec![BreakdownLine {
+            value: None,
+            rows: 3,
+            ..BreakdownLine::default()
+        }];
         let h = breakdown(Some(&("plan".into(), lines)), &["account".into()], false);
-        assert!(h.contains("No row has a column <code>plan</code>. Columns: account."), "{h}");
-        let lines = vec![BreakdownLine { value: Some("A".into()), rows: 2, dialed: 2, placed: 2, reached: 1 }];
+        assert!(
+            h.contains("No row has a column <code>plan</code>. Columns: account."),
+            "{h}"
+        );
+        let lines = vec![BreakdownLine {
+            value: Some("A".into()),
+            rows: 2,
+            dialed: 2,
+            placed: 2,
+            reached: 1,
+        }];
         let h = breakdown(Some(&("account".into(), lines)), &["account".into()], true);
         assert!(h.contains("<option selected>account</option>"), "{h}");
         assert!(h.contains("50.0 %"), "{h}");

@@ -88,7 +88,7 @@ pub fn row_json(r: &Record) -> Value {
 fn script_safe(json: &str, out: &mut impl Write) -> io::Result<()> {
     let mut rest = json;
     while let Some(i) = rest.find('<') {
-        out.write_all(rest[..i].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..i])?;
         out.write_all(b"\\u003c")?;
         rest = &rest[i + 1..];
     }

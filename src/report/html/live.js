@@ -1,6 +1,7 @@
-// The dashboard's refresh: polls the campaign's figures every 2 s and swaps them in, and
-// fetches the rows again when the figures changed (no more often than the last fetch cost
-// allows). The token, if any, comes from sessionStorage and goes in a header, never a cookie.
+// The dashboard's refresh: polls the campaign's figures every 2 s (or, for a campaign so
+// large that one poll is slow, three times the last poll's cost, so the dashboard never
+// keeps the machine busy) and swaps them in, and fetches the rows again when the figures
+// changed (no more often than five times the last fetch's cost). The token, if any, comes from sessionStorage and goes in a header, never a cookie.
 (function () {
   "use strict";
   var cfg = JSON.parse(document.body.dataset.live);
@@ -22,6 +23,7 @@
   var timer = 0;
   function tick(now) {
     clearTimeout(timer);
+    var started = Date.now();
     var url = cfg.base + "/live" + (by ? "?by=" + encodeURIComponent(by) : "");
     get(url).then(function (j) {
       document.getElementById("live").innerHTML = j.html;
@@ -39,7 +41,9 @@
       }
     }).catch(function (e) {
       state.textContent = "not updated: " + e.message;
-    }).then(function () { timer = setTimeout(tick, 2000); });
+    }).then(function () {
+      timer = setTimeout(tick, Math.max(2000, 3 * (Date.now() - started)));
+    });
   }
   Array.prototype.forEach.call(document.querySelectorAll("button[data-action]"), function (b) {
     b.addEventListener("click", function () {

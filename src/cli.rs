@@ -12,6 +12,11 @@ use crate::plan::{Field, parse_map_arg, parse_meta_arg};
 use crate::sandbox::SandboxConfig;
 use crate::zone::Window;
 
+mod examples;
+mod unused;
+
+use examples::*;
+
 pub const DEFAULT_API_URL: &str = "https://api.dev.uselevers.com";
 pub const DEFAULT_LEDGER: &str = "dialer.db";
 
@@ -20,22 +25,34 @@ pub const DEFAULT_LEDGER: &str = "dialer.db";
     name = "dialer",
     version,
     about = "Run outbound AI phone-call campaigns from a CSV file against the Levers API.",
+    long_about = "Run outbound AI phone-call campaigns from a CSV file against the Levers API.\n\n\
+        Every row, attempt and outcome is written to a SQLite ledger, so an interrupted run \
+        resumes where it stopped and no contact is called twice by accident. The global \
+        options below may come before or after the command name.",
+    after_help = EXAMPLES_TOP,
     propagate_version = true
 )]
 pub struct Cli {
     /// The SQLite ledger file [default: ./dialer.db; `demo` uses a temporary one].
-    #[arg(long, env = "DIALER_LEDGER", global = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "DIALER_LEDGER",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub ledger: Option<PathBuf>,
     /// More logging (-v, -vv).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Global options")]
     pub verbose: u8,
     /// Less logging (-q, -qq).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Global options")]
     pub quiet: u8,
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    /// Log lines as text or as one JSON object a line (for log collectors).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, help_heading = "Global options")]
     pub log_format: LogFormat,
-    /// No progress bar; a log line every 10 s instead.
-    #[arg(long, global = true)]
+    /// No progress bar; a log line every 10 s instead (commands that dial).
+    #[arg(long, global = true, help_heading = "Global options")]
     pub no_progress: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -58,23 +75,42 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a campaign from a CSV (or continue the same one).
+    #[command(after_help = EXAMPLES_RUN)]
     Run(RunArgs),
     /// Continue an interrupted campaign from the ledger (no CSV needed).
+    #[command(after_help = EXAMPLES_RESUME)]
     Resume(ResumeArgs),
     /// Put failed (or uncertain) rows back in the queue and dial them.
+    #[command(after_help = EXAMPLES_RETRY)]
     Retry(RetryArgs),
     /// One campaign's counts, or every campaign when none is named.
+    #[command(after_help = EXAMPLES_STATUS, arg(unused::no_progress()))]
     Status(StatusArgs),
     /// Receive Levers `phone_call.ended` webhooks into the ledger.
+    #[command(after_help = EXAMPLES_WEBHOOK, arg(unused::no_progress()))]
     Webhook(WebhookArgs),
     /// Serve a live, read-only view of the ledger in the browser.
+    #[command(after_help = EXAMPLES_DASHBOARD, arg(unused::no_progress()))]
     Dashboard(DashboardArgs),
     /// Export a campaign's rows: csv, jsonl, json or a self-contained html page.
+    #[command(after_help = EXAMPLES_REPORT, arg(unused::no_progress()))]
     Report(ReportArgs),
     /// A local stand-in for the Levers API (demos and tests).
+    #[command(
+        after_help = EXAMPLES_SANDBOX,
+        arg(unused::ledger()),
+        arg(unused::no_progress())
+    )]
     Sandbox(SandboxArgs),
     /// Sandbox + a run of samples/contacts.csv, in one process.
+    #[command(after_help = EXAMPLES_DEMO)]
     Demo(DemoArgs),
+    /// Shell completions (bash, zsh, fish, powershell, elvish) on stdout.
+    #[command(after_help = EXAMPLES_COMPLETIONS, args(unused::all()))]
+    Completions(CompletionsArgs),
+    /// The roff man page on stdout (or one page per command into a directory).
+    #[command(after_help = EXAMPLES_MANPAGE, args(unused::all()))]
+    Manpage(ManpageArgs),
 }
 
 /// Flags that shape how rows are dialed: shared by run (and later resume/retry).
@@ -116,8 +152,8 @@ pub struct RunArgs {
     /// The campaign's name in the ledger [default: the CSV's file stem].
     #[arg(long)]
     pub campaign: Option<String>,
-    /// aiSettingsTemplateId for every row (a column overrides it per row).
-    #[arg(long)]
+    /// aiSettingsTemplateId (a UUID) for every row; a template column overrides it per row.
+    #[arg(long, value_name = "UUID", value_parser = parse_template)]
     pub template: Option<String>,
     /// Send createIfNotExists:false (only existing contacts are called).
     #[arg(long)]
@@ -126,11 +162,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub update_existing: bool,
     /// Static metadata KEY=VALUE added to every call (repeatable).
-    #[arg(long = "meta", value_parser = parse_meta_arg)]
+    #[arg(long = "meta", value_name = "KEY=VALUE", value_parser = parse_meta_arg)]
     pub meta: Vec<(String, String)>,
     /// COLUMN=FIELD: numberToCall, firstName, lastName, email, contactUuid,
     /// aiSettingsTemplateId, timezone, metadata.KEY, promptTags.KEY or ignore (repeatable).
-    #[arg(long = "map", value_parser = parse_map_arg)]
+    /// A `name`/`full_name` column, when no first/last name column exists, is split at its
+    /// first space into firstName and lastName.
+    #[arg(long = "map", value_name = "COLUMN=FIELD", value_parser = parse_map_arg)]
     pub map: Vec<(String, Field)>,
     /// ISO country used to read numbers written without +country (e.g. SA, US, GB).
     #[arg(long)]
@@ -163,17 +201,22 @@ pub struct RunArgs {
 /// Settings a campaign keeps from its start that `resume`/`retry` may change.
 #[derive(Debug, Clone, Default, Args)]
 pub struct OverrideArgs {
+    /// Change the call rate: 5/s, 300/m, 1000/h, a bare number (per second) or unlimited.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<Rate>,
+    /// Change how many calls may start at once beyond the steady rate.
     #[arg(long)]
     pub burst: Option<NonZeroU32>,
+    /// Change the most requests in flight at once (1-4096).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: Option<u32>,
+    /// Change the attempts per row for retryable failures (1-100).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: Option<u32>,
     /// Also retry rows whose outcome is uncertain (a retry may place a second real call).
     #[arg(long)]
     pub retry_uncertain: bool,
+    /// Change the per-request timeout (e.g. 30s, 1500ms).
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Dial at most N rows in this invocation.
@@ -182,6 +225,7 @@ pub struct OverrideArgs {
     /// Point the campaign at another API host.
     #[arg(long, env = "LEVERS_API_URL")]
     pub api_url: Option<String>,
+    /// Read the bearer token from this file instead of LEVERS_API_TOKEN.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
     /// Change the calling hours.
@@ -199,6 +243,7 @@ pub struct ResumeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RetryArgs {
+    /// The campaign whose rows to dial again.
     pub campaign: String,
     /// Row states to put back in the queue: failed, uncertain (comma-separated)
     /// [default: failed, unless --outcome is given].
@@ -278,6 +323,7 @@ pub struct DashboardArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
+    /// The campaign to export.
     pub campaign: String,
     /// csv, jsonl, json or html [default: from --out's extension, else csv].
     #[arg(long, value_enum)]
@@ -322,13 +368,51 @@ pub struct DemoArgs {
     pub report: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManpageArgs {
+    /// Write dialer.1 and one dialer-COMMAND.1 page per command into this directory
+    /// instead of the single page on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `--template`: checked before anything is read or sent, because every request would
+/// carry it and the API would refuse them all one by one.
+pub fn parse_template(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match uuid::Uuid::try_parse(s) {
+        Ok(_) => Ok(s.to_owned()),
+        Err(_) => Err(format!(
+            "{s:?} is not a template id: an aiSettingsTemplateId is a UUID such as \
+             0b6c2f0e-8d1a-4c3e-9f5a-2d7e6b1c4a90"
+        )),
+    }
+}
+
 pub fn parse_rate(s: &str) -> Result<Rate, String> {
     s.parse()
 }
 
+/// The longest duration any flag takes: beyond it, clock arithmetic could overflow, and
+/// no campaign waits that long.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 30s, 1500ms, 2m"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{s:?} is longer than a year; use e.g. 30s, 2h, 7days"
+        ));
+    }
+    Ok(d)
 }
 
 pub fn parse_window(s: &str) -> Result<Window, String> {

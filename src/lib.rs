@@ -30,5 +30,6 @@ pub mod progress;
 pub mod report;
 pub mod sandbox;
 pub mod source;
+pub mod text;
 pub mod webhook;
 pub mod zone;

@@ -1,13 +1,12 @@
 //! The `dialer` binary: parse the command line, start logging and the runtime, run one
 //! subcommand, and turn its result into SPEC.md's exit code with one clear sentence.
 
-use std::io::IsTerminal;
-
 use clap::Parser;
 use tracing_subscriber::{EnvFilter, fmt};
 
 use dialer::cli::{Cli, Command, LogFormat};
 use dialer::cmd::{self, CmdError};
+use dialer::progress;
 
 fn main() {
     let cli = Cli::parse();
@@ -22,7 +21,7 @@ fn main() {
     let code = match runtime.block_on(dispatch(&cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("dialer: {e}");
+            report_error(&cli, &e);
             e.exit_code()
         }
     };
@@ -55,6 +54,25 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
             let interrupt = cmd::interrupt_on_signals();
             cmd::demo::run(cli.ledger.clone(), args, interrupt, !cli.no_progress).await
         }
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Manpage(args) => cmd::manpage::run(args),
+    }
+}
+
+/// The one sentence a user sees when a command fails: on stderr as text, or as one JSON
+/// line with `--log-format json` so a machine reading the log can parse it too.
+fn report_error(cli: &Cli, e: &CmdError) {
+    let message = e.to_string();
+    match cli.log_format {
+        LogFormat::Json => {
+            let line = serde_json::json!({
+                "level": "ERROR",
+                "fields": {"message": message, "exit_code": e.exit_code()},
+                "target": "dialer",
+            });
+            eprintln!("{line}");
+        }
+        LogFormat::Text => eprintln!("dialer: {message}"),
     }
 }
 
@@ -71,8 +89,9 @@ fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,dialer={level}")));
     let builder = fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_writer(progress::LogWriter)
+        .with_ansi(progress::colour_on_stderr());
+    progress::set_json_logs(cli.log_format == LogFormat::Json);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_target(false).init(),

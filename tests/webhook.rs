@@ -4,6 +4,7 @@
 
 mod common;
 
+use dialer::ledger::RowState;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -190,7 +191,11 @@ async fn uncertain_rows_become_succeeded_when_their_webhook_arrives() {
         .await;
     run.expect_code(1);
     let campaign = rx.ledger.campaign("late").unwrap();
-    let uncertain_at_exit = rx.ledger.counts(campaign.id).unwrap().state("uncertain");
+    let uncertain_at_exit = rx
+        .ledger
+        .counts(campaign.id)
+        .unwrap()
+        .state(RowState::Uncertain);
     let rows = rx
         .rows_until(&campaign, |rows| {
             rows.iter().all(|r| r.state == "succeeded")

@@ -113,6 +113,7 @@ type Batch = (u64, Vec<SourceRecord>);
 pub fn judge_in_order(
     mut source: CsvSource,
     judge: &Judge<'_>,
+    stop: &(dyn Fn() -> bool + Sync),
     mut f: impl FnMut(u64, Verdict),
 ) -> Option<SourceError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -125,6 +126,9 @@ pub fn judge_in_order(
             let mut seq = 0;
             let mut batch = Vec::with_capacity(BATCH);
             for record in source.by_ref() {
+                if stop() {
+                    break;
+                }
                 batch.push(record);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));

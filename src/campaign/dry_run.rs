@@ -43,15 +43,11 @@ pub fn dry_run(
     campaign: &str,
     settings: &Settings,
     now: Timestamp,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<DryRun, CampaignError> {
     let source = CsvSource::open(csv, &settings.source_options())?;
     let planner = settings.planner(campaign, source.headers())?;
-    let window: Option<Window> = settings
-        .window
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(CampaignError::Usage)?;
+    let window: Option<Window> = settings.window;
     let default_zone = settings.default_zone();
     let mut report = DryRun {
         delimiter: match source.delimiter() {
@@ -61,8 +57,8 @@ pub fn dry_run(
         encoding: source.encoding_name().to_string(),
         mapping: planner
             .mapping()
-            .columns()
-            .map(|(c, f)| (c.to_string(), f.to_string()))
+            .described()
+            .map(|(c, f)| (c.to_string(), f))
             .collect(),
         ..DryRun::default()
     };
@@ -75,7 +71,7 @@ pub fn dry_run(
         now,
         examples_done: &examples_done,
     };
-    let read_error = judge_in_order(source, &judge, |line, verdict| {
+    let read_error = judge_in_order(source, &judge, stop, |line, verdict| {
         report.rows += 1;
         let (key, outside_window, example) = match verdict {
             Verdict::Skip { reason, detail } => return report.skip(line, reason, detail),
@@ -100,6 +96,9 @@ pub fn dry_run(
     });
     if let Some(e) = read_error {
         return Err(e.into());
+    }
+    if stop() {
+        return Err(CampaignError::Interrupted);
     }
     Ok(report)
 }
@@ -154,6 +153,7 @@ impl DryRun {
         );
         out.push_str("columns:\n");
         for (column, field) in &self.mapping {
+            let (column, field) = (crate::text::cell(column), crate::text::cell(field));
             out.push_str(&format!("  {column} -> {field}\n"));
         }
         out.push_str(&format!("would dial: {}\n", self.would_dial));
@@ -171,6 +171,7 @@ impl DryRun {
         if !self.skipped_rows.is_empty() {
             out.push_str("skipped rows:\n");
             for (line, reason, detail) in &self.skipped_rows {
+                let detail = crate::text::escape_controls(detail);
                 out.push_str(&format!("  line {line}: {reason}: {detail}\n"));
             }
             if self.skipped_not_listed > 0 {

@@ -7,7 +7,7 @@ use std::thread;
 
 use tokio::sync::watch;
 
-use crate::dispatch::IngestProgress;
+use crate::dispatch::{Halt, IngestProgress};
 use crate::ledger::{Ledger, LedgerError, NewRow};
 use crate::plan::{Planned, Planner, SkipReason};
 use crate::progress::Tally;
@@ -40,6 +40,8 @@ pub struct Input {
     pub default_zone: String,
     /// Skipped rows are counted here for the progress display.
     pub tally: Arc<Tally>,
+    /// Reading stops when the dispatch stops (Ctrl-C included), whatever the file's size.
+    pub halt: Halt,
 }
 
 pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
@@ -76,6 +78,7 @@ fn ingest(
         planner,
         default_zone,
         tally,
+        halt,
     } = input;
     let mut summary = IngestSummary::default();
     let mut batch = Vec::with_capacity(FIRST_BATCH);
@@ -84,6 +87,12 @@ fn ingest(
     let (metadata, tags) = planner.request_keys();
     ledger.record_request_keys_blocking(campaign_id, metadata, tags)?;
     for record in source.by_ref() {
+        if halt.is_stopped() {
+            // What was read is stored; the campaign stays un-ingested, so the next run
+            // reads on from the last stored line.
+            flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
+            return Ok(summary);
+        }
         if record.line() <= skip_through {
             continue;
         }

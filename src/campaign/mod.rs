@@ -1,33 +1,34 @@
 //! A campaign from start to end: checks the inputs, creates (or continues) the campaign in
-//! the ledger, runs the ingest thread and the dispatcher side by side, and returns what
-//! happened. `cmd::run` is a thin shell around [`run`].
+//! the ledger, takes its lease, runs the ingest thread and the dispatcher side by side, and
+//! returns what happened. It takes library types ([`Start`], [`Settings`]); the commands in
+//! `cmd/` turn flags into them. Every thread and task it starts is owned and joined before
+//! it returns, and one [`Halt`] stops them all.
 
 mod dry_plan;
 mod dry_run;
 mod ingest;
+mod lease;
 mod resume;
 mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiError, Credentials, LeversClient};
-use crate::cli::RunArgs;
-use crate::dispatch::{self, DispatchConfig, DispatchReport, IngestProgress};
-use crate::ledger::{
-    Campaign, HEARTBEAT_EVERY_MS, Ledger, LedgerError, NewCampaign, Redial, Undelivered,
-};
+use crate::dispatch::{self, DispatchConfig, DispatchReport, Halt, IngestProgress};
+use crate::ledger::{Campaign, Ledger, LedgerError, NewCampaign, Redial, RowState, Undelivered};
 use crate::plan::{PlanError, Planner};
 use crate::progress::{self, Tally};
 use crate::source::{CsvSource, SourceError, SourceOptions, count_records};
 
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
-pub use resume::{RetryWhat, resume, retry};
+pub use resume::{Again, RetryWhat, resume, retry};
 pub use settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,20 @@ pub enum CampaignError {
         "campaign {name:?} is being dialed by another process: {holder}; wait for it to finish or stop it first"
     )]
     Locked { name: String, holder: String },
+    #[error("interrupted before dialing started; nothing was sent")]
+    Interrupted,
+}
+
+/// What `dialer run` asks for: a file, the campaign's name and its settings.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub csv: PathBuf,
+    pub name: String,
+    pub settings: Settings,
+    /// Dial at most this many rows in this invocation.
+    pub limit: Option<u64>,
+    /// A progress bar on a terminal (`--no-progress` turns it into log lines).
+    pub progress_bar: bool,
 }
 
 /// What a finished dispatch hands back to the command.
@@ -84,93 +99,118 @@ pub struct Job {
     /// The CSV still to ingest, when the ledger does not hold every record yet.
     pub source: Option<(CsvSource, Planner)>,
     /// Row states to put back in the queue once the lease is held (`retry`).
-    pub requeue: Vec<String>,
+    pub requeue: Vec<RowState>,
     /// Undelivered calls to put back in the queue (`retry --outcome undelivered`).
     pub redial: Option<Undelivered>,
     /// The CSV to count records in, beside dialing, for the progress total.
     pub count_from: Option<(PathBuf, SourceOptions)>,
-    /// A progress bar on a terminal (`--no-progress` turns it into log lines).
     pub progress_bar: bool,
 }
 
-/// Prepares the campaign described by `args` (creating it, or continuing it when the
-/// same file was run before) and dispatches it.
+/// Prepares the campaign described by `start` (creating it, or continuing it when the same
+/// file was run before) and dispatches it. Input problems are reported before credential
+/// problems: they are what the user is most likely to be fixing.
 pub async fn run(
     ledger_path: &Path,
-    args: &RunArgs,
-    env: impl Fn(&str) -> Option<String>,
+    start: Start,
+    creds: Result<Credentials, ApiError>,
     interrupt: CancellationToken,
-    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
-    let name = campaign_name(args)?;
-    let settings = Settings::from_run(args);
-    // The hash reads the whole file: do it on its own thread while the CSV header is read
-    // and the planner (with its phone-number metadata) is built, not before them.
-    let hashing = {
-        let path = args.csv.clone();
-        std::thread::spawn(move || sha256_file(&path))
+    if start.name.trim().is_empty() {
+        return Err(CampaignError::EmptyName);
+    }
+    let inputs = {
+        let (start, stop) = (start.clone(), interrupt.clone());
+        let opening = tokio::task::spawn_blocking(move || open_inputs(&start, &stop));
+        // A header read blocks in the OS until a line ends; on a file that never gives one
+        // (`/dev/zero`) only the process exit ends it, so Ctrl-C does not wait for it.
+        tokio::select! {
+            opened = opening => opened.map_err(|_| CampaignError::Interrupted)??,
+            _ = interrupt.cancelled() => return Err(CampaignError::Interrupted),
+        }
     };
-    // The phone-number metadata takes about 100 ms to load; it loads on its own thread
-    // while this one reads the header and the TLS roots, which do not need it.
-    std::thread::spawn(crate::plan::warm_up);
-    // Input problems first: they are what the user is most likely to be fixing, so the
-    // client's errors wait until the planner has been built.
-    let source = CsvSource::open(&args.csv, &settings.source_options())?;
-    let client = Credentials::resolve(args.dial.token_file.as_deref(), env)
-        .and_then(|creds| LeversClient::new(&settings.api_url, creds, settings.timeout()));
-    let planner = settings.planner(&name, source.headers())?;
-    let client = client?;
-    let sha = hashing.join().unwrap_or_else(|_| sha256_file(&args.csv))?;
-
+    let client = LeversClient::new(&start.settings.api_url, creds?, start.settings.timeout())?;
     let ledger = Ledger::open(ledger_path)?;
     let campaign = ledger
         .create_campaign(NewCampaign {
-            name: name.clone(),
-            csv_path: absolute(&args.csv),
-            csv_sha256: sha.clone(),
-            settings: settings.to_json(),
+            name: start.name.clone(),
+            csv_path: absolute(&start.csv),
+            csv_sha256: inputs.sha.clone(),
+            settings: start.settings.to_json(),
         })
         .await?;
-    if campaign.csv_sha256 != sha {
+    if campaign.csv_sha256 != inputs.sha {
         return Err(CampaignError::FileChanged {
-            name,
-            path: args.csv.display().to_string(),
+            name: start.name,
+            path: start.csv.display().to_string(),
         });
     }
     let job = Job {
         ledger,
-        source: (!campaign.ingested).then_some((source, planner)),
+        source: (!campaign.ingested).then_some((inputs.source, inputs.planner)),
         campaign,
         client,
-        cfg: settings.dispatch_config(args.dial.limit)?,
+        cfg: start.settings.dispatch_config(start.limit)?,
         requeue: Vec::new(),
         redial: None,
-        count_from: Some((args.csv.clone(), settings.source_options())),
-        progress_bar,
+        count_from: Some((start.csv.clone(), start.settings.source_options())),
+        progress_bar: start.progress_bar,
     };
     dial(job, interrupt).await
 }
 
-/// Dispatches a prepared campaign: takes its lease, turns rows a dead process left
+/// The opened CSV, its planner and its SHA-256.
+struct Inputs {
+    source: CsvSource,
+    planner: Planner,
+    sha: String,
+}
+
+/// Hashes the file on one thread and loads the phone-number metadata (about 100 ms) on
+/// another while this one reads the header and builds the planner. Both threads are
+/// joined; the hash stops at once on Ctrl-C, whatever the file's size.
+fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, CampaignError> {
+    let give_up = AtomicBool::new(false);
+    let stop = || interrupt.is_cancelled() || give_up.load(Ordering::Relaxed);
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| sha256_file(&start.csv, &stop));
+        let warm = scope.spawn(crate::plan::warm_up);
+        let opened = CsvSource::open(&start.csv, &start.settings.source_options())
+            .map_err(CampaignError::from)
+            .and_then(|source| {
+                let planner = start.settings.planner(&start.name, source.headers())?;
+                Ok((source, planner))
+            });
+        let _ = warm.join();
+        if opened.is_err() {
+            // The input error is the one to report; the hash is not needed any more.
+            give_up.store(true, Ordering::Relaxed);
+        }
+        let sha = hashing.join().map_err(|_| CampaignError::Interrupted)?;
+        let (source, planner) = opened?;
+        Ok(Inputs {
+            source,
+            planner,
+            sha: sha?,
+        })
+    })
+}
+
+/// Dispatches a prepared campaign under its lease: turns rows a dead process left
 /// `in_flight` into `uncertain`, ingests whatever CSV is left beside dialing, and records
 /// the end. The lease is released on every path out.
 pub async fn dial(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, CampaignError> {
-    let (ledger, id) = (job.ledger.clone(), job.campaign.id);
-    let token = format!("{}-{}", std::process::id(), rand::random::<u64>());
-    if let Err(holder) = ledger.acquire_lease(id, token.clone()).await? {
-        return Err(CampaignError::Locked {
-            name: job.campaign.name,
-            holder: holder.to_string(),
-        });
-    }
-    let heartbeat = spawn_heartbeat(ledger.clone(), id, token.clone());
-    let result = dial_leased(job, interrupt).await;
-    heartbeat.abort();
-    let _ = ledger.release_lease(id, token).await;
+    let halt = Halt::default();
+    let lease = lease::Lease::acquire(&job.ledger, &job.campaign, halt.clone()).await?;
+    let on_interrupt = halt.on_interrupt(interrupt);
+    let result = dial_leased(job, halt.clone()).await;
+    halt.token().cancel();
+    let _ = on_interrupt.await;
+    lease.release().await;
     result
 }
 
-async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, CampaignError> {
+async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> {
     let Job {
         ledger,
         campaign,
@@ -182,14 +222,98 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         count_from,
         progress_bar,
     } = job;
-    let (ledger, campaign) = (&ledger, &campaign);
     client.authenticate().await?;
+    let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
+    let counts = {
+        let (l, id) = (ledger.clone(), campaign.id);
+        tokio::task::spawn_blocking(move || l.counts(id))
+            .await
+            .map_err(|_| LedgerError::WriterGone)??
+    };
+    let tally = Arc::new(Tally::from_counts(&counts, cfg.limit));
+    let (progress_tx, progress_rx) = watch::channel(IngestProgress {
+        rows: campaign.total_rows.unwrap_or(0) as u64,
+        done: campaign.ingested,
+    });
+    let to_ingest = source.filter(|_| !campaign.ingested);
+    let ingest = match to_ingest {
+        Some((source, planner)) => Some(
+            start_ingest(
+                &ledger,
+                &campaign,
+                &cfg,
+                source,
+                planner,
+                &tally,
+                &halt,
+                progress_tx,
+            )
+            .await?,
+        ),
+        // Without the CSV nothing more can arrive: dial what the ledger holds.
+        None => None,
+    };
+    let counter = count_from
+        .filter(|_| !campaign.ingested)
+        .map(|(path, opts)| count_total(path, opts, tally.clone(), progress_rx.clone()));
+    let show_stop = CancellationToken::new();
+    let shown = tokio::spawn(progress::show(
+        tally.clone(),
+        progress_bar,
+        show_stop.clone(),
+    ));
+
+    let report = dispatch::dispatch(
+        ledger.clone(),
+        campaign.id,
+        Arc::new(client),
+        cfg,
+        progress_rx,
+        halt.clone(),
+        tally,
+    )
+    .await;
+    // Reading stops with dialing: a run that ends (or is stopped) reads no further.
+    halt.token().cancel();
+    show_stop.cancel();
+    let _ = shown.await;
+    if let Some(counter) = counter {
+        counter.finish().await;
+    }
+    let ingest_error = match ingest {
+        Some(handle) => join_ingest(handle).await,
+        None => None,
+    };
+    ledger.mark_finished(campaign.id).await?;
+    let campaign = {
+        let (l, name) = (ledger.clone(), campaign.name.clone());
+        tokio::task::spawn_blocking(move || l.campaign(&name))
+            .await
+            .map_err(|_| LedgerError::WriterGone)??
+    };
+    Ok(RunOutcome {
+        campaign,
+        report,
+        ingest_error,
+        requeued,
+        redial,
+    })
+}
+
+/// Before dialing: rows a dead process left `in_flight` become `uncertain`, and what
+/// `retry` asked for goes back in the queue.
+async fn prepare_rows(
+    ledger: &Ledger,
+    campaign: &Campaign,
+    requeue: Vec<RowState>,
+    redial: Option<Undelivered>,
+) -> Result<(u64, Option<Redial>), CampaignError> {
     let recovered = ledger.recover_in_flight(campaign.id).await?;
     if recovered > 0 {
         tracing::warn!(
             "{recovered} row(s) were in flight when the last run stopped; they are now uncertain \
              (retry them with `dialer retry {} --status uncertain` if you accept a second call)",
-            campaign.name
+            crate::text::quote(&campaign.name)
         );
     }
     let requeued = if requeue.is_empty() {
@@ -202,128 +326,86 @@ async fn dial_leased(job: Job, interrupt: CancellationToken) -> Result<RunOutcom
         None => None,
     };
     ledger.mark_started(campaign.id).await?;
+    Ok((requeued, redial))
+}
 
-    let tally = Arc::new(Tally::from_counts(&ledger.counts(campaign.id)?));
-    if let Some((path, opts)) = count_from.filter(|_| !campaign.ingested) {
-        // The total is for the display only: count beside dialing, never before it.
-        tally.total.store(0, std::sync::atomic::Ordering::Relaxed);
-        let t = tally.clone();
-        std::thread::spawn(move || {
-            // Wait for the first request: until then the second core is worth more to
-            // the ingest thread than to a progress total.
-            for _ in 0..500 {
-                if t.requests.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            if let Ok(n) = count_records(&path, &opts) {
-                t.total.store(n, std::sync::atomic::Ordering::Relaxed);
-            }
-        });
-    }
-    let show_stop = CancellationToken::new();
-    let shown = tokio::spawn(progress::show(
-        tally.clone(),
-        progress_bar,
-        show_stop.clone(),
-    ));
-    let (progress_tx, progress_rx) = watch::channel(IngestProgress {
-        rows: campaign.total_rows.unwrap_or(0) as u64,
-        done: campaign.ingested,
-    });
-    let ingest = match source {
-        Some((source, planner)) if !campaign.ingested => {
-            let skip = ledger.max_line(campaign.id)?;
-            let default_zone = cfg.default_zone.iana_name().unwrap_or("UTC").to_string();
-            Some(ingest::spawn(
-                ledger.clone(),
-                campaign.id,
-                ingest::Input {
-                    source,
-                    planner,
-                    default_zone,
-                    tally: tally.clone(),
-                },
-                skip,
-                progress_tx,
-            ))
-        }
-        // Without the CSV nothing more can arrive: dial what the ledger holds.
-        _ => {
-            drop(progress_tx);
-            None
-        }
+#[allow(clippy::too_many_arguments)]
+async fn start_ingest(
+    ledger: &Ledger,
+    campaign: &Campaign,
+    cfg: &DispatchConfig,
+    source: CsvSource,
+    planner: Planner,
+    tally: &Arc<Tally>,
+    halt: &Halt,
+    progress: watch::Sender<IngestProgress>,
+) -> Result<ingest::IngestHandle, CampaignError> {
+    let skip = {
+        let (l, id) = (ledger.clone(), campaign.id);
+        tokio::task::spawn_blocking(move || l.max_line(id))
+            .await
+            .map_err(|_| LedgerError::WriterGone)??
     };
-
-    let report = dispatch::dispatch(
+    let default_zone = cfg.default_zone.iana_name().unwrap_or("UTC").to_string();
+    let input = ingest::Input {
+        source,
+        planner,
+        default_zone,
+        tally: tally.clone(),
+        halt: halt.clone(),
+    };
+    Ok(ingest::spawn(
         ledger.clone(),
         campaign.id,
-        Arc::new(client),
-        cfg,
-        progress_rx,
-        interrupt,
-        tally,
-    )
-    .await;
-    show_stop.cancel();
-    let _ = shown.await;
-    let ws = ledger.writer().stats().await;
-    tracing::debug!(
-        "ledger writer: {} commits, {} operations, {:.1} operations per commit",
-        ws.commits,
-        ws.ops,
-        ws.ops as f64 / ws.commits.max(1) as f64
-    );
-
-    let ingest_error = match ingest {
-        Some(handle) => match tokio::task::spawn_blocking(move || handle.join()).await {
-            Ok(Ok(Ok(_))) => None,
-            Ok(Ok(Err(e))) => Some(e),
-            _ => Some(IngestError::Ledger(LedgerError::WriterGone)),
-        },
-        None => None,
-    };
-    ledger.mark_finished(campaign.id).await?;
-    Ok(RunOutcome {
-        campaign: ledger.campaign(&campaign.name)?,
-        report,
-        ingest_error,
-        requeued,
-        redial,
-    })
+        input,
+        skip,
+        progress,
+    ))
 }
 
-fn spawn_heartbeat(ledger: Ledger, campaign_id: i64, token: String) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let every = std::time::Duration::from_millis(HEARTBEAT_EVERY_MS as u64);
-        loop {
-            tokio::time::sleep(every).await;
-            match ledger.heartbeat(campaign_id, token.clone()).await {
-                Ok(true) => {}
-                Ok(false) => tracing::error!("another process took over this campaign's lease"),
-                Err(e) => tracing::warn!("could not refresh the campaign lease: {e}"),
-            }
-        }
-    })
-}
-
-/// `--campaign`, or the CSV's file stem.
-pub fn campaign_name(args: &RunArgs) -> Result<String, CampaignError> {
-    let name = match &args.campaign {
-        Some(n) => n.trim().to_string(),
-        None => file_stem(&args.csv),
-    };
-    if name.is_empty() {
-        return Err(CampaignError::EmptyName);
+async fn join_ingest(handle: ingest::IngestHandle) -> Option<IngestError> {
+    match tokio::task::spawn_blocking(move || handle.join()).await {
+        Ok(Ok(Ok(_))) => None,
+        Ok(Ok(Err(e))) => Some(e),
+        _ => Some(IngestError::Ledger(LedgerError::WriterGone)),
     }
-    Ok(name)
 }
 
-fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default()
+/// Counts the CSV's records for the progress total, beside dialing. It waits for the first
+/// batch to be stored: until then the second core is worth more to the ingest thread.
+struct Counter {
+    task: tokio::task::JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+}
+
+fn count_total(
+    path: PathBuf,
+    opts: SourceOptions,
+    tally: Arc<Tally>,
+    mut ingest: watch::Receiver<IngestProgress>,
+) -> Counter {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    tally.total.store(0, Ordering::Relaxed);
+    let task = tokio::spawn(async move {
+        // A closed channel (ingest gone) also ends the wait.
+        let _ = ingest.wait_for(|p| p.rows > 0 || p.done).await;
+        let counted = tokio::task::spawn_blocking(move || {
+            count_records(&path, &opts, &|| flag.load(Ordering::Relaxed))
+        })
+        .await;
+        if let Ok(Ok(n)) = counted {
+            tally.set_total(n);
+        }
+    });
+    Counter { task, stop }
+}
+
+impl Counter {
+    async fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+    }
 }
 
 fn absolute(path: &Path) -> String {
@@ -333,8 +415,8 @@ fn absolute(path: &Path) -> String {
         .to_string()
 }
 
-/// SHA-256 of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<String, CampaignError> {
+/// SHA-256 of a file, streamed; gives up when `stop` says so (Ctrl-C on a huge file).
+pub fn sha256_file(path: &Path, stop: &dyn Fn() -> bool) -> Result<String, CampaignError> {
     let read_err = |source| CampaignError::Read {
         path: path.to_path_buf(),
         source,
@@ -343,6 +425,9 @@ pub fn sha256_file(path: &Path) -> Result<String, CampaignError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
+        if stop() {
+            return Err(CampaignError::Interrupted);
+        }
         let n = std::io::Read::read(&mut file, &mut buf).map_err(read_err)?;
         if n == 0 {
             break;

@@ -7,34 +7,43 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
-use crate::api::{Credentials, LeversClient};
-use crate::cli::OverrideArgs;
-use crate::ledger::{Campaign, Ledger, RETRYABLE_STATES, Undelivered};
+use crate::api::{ApiError, Credentials, LeversClient};
+use crate::ledger::{Campaign, Ledger, RowState, Undelivered};
 use crate::source::CsvSource;
+
+/// How `resume`/`retry` dial: the stored settings, changed by `patch` (the flags the user
+/// passed again), within `limit` rows.
+pub struct Again {
+    pub patch: Box<dyn FnOnce(&mut Settings) + Send>,
+    pub creds: Result<Credentials, ApiError>,
+    pub limit: Option<u64>,
+    pub progress_bar: bool,
+}
 
 /// Continues `name`, or the one unfinished campaign when no name is given.
 pub async fn resume(
     ledger: Ledger,
     name: Option<&str>,
-    overrides: &OverrideArgs,
-    env: impl Fn(&str) -> Option<String>,
+    again: Again,
     interrupt: CancellationToken,
-    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
-    let campaign = match name {
-        Some(n) => ledger.campaign(n)?,
-        None => only_unfinished(&ledger)?,
-    };
-    let mut job = prepare(ledger, campaign, overrides, env)?;
-    job.progress_bar = progress_bar;
+    let name = name.map(str::to_string);
+    let job = off_runtime(move || {
+        let campaign = match name {
+            Some(n) => ledger.campaign(&n)?,
+            None => only_unfinished(&ledger)?,
+        };
+        prepare(ledger, campaign, again)
+    })
+    .await?;
     dial(job, interrupt).await
 }
 
 /// What `retry` puts back in the queue.
 #[derive(Debug, Clone, Default)]
 pub struct RetryWhat {
-    /// Rows in these states (failed, uncertain).
-    pub states: Vec<String>,
+    /// Rows in these states (failed, uncertain, expired, cancelled).
+    pub states: Vec<RowState>,
     /// Rows whose call was not delivered, within a cap of calls per contact.
     pub redial: Option<Undelivered>,
 }
@@ -44,43 +53,44 @@ pub async fn retry(
     ledger: Ledger,
     name: &str,
     what: RetryWhat,
-    overrides: &OverrideArgs,
-    env: impl Fn(&str) -> Option<String>,
+    again: Again,
     interrupt: CancellationToken,
-    progress_bar: bool,
 ) -> Result<RunOutcome, CampaignError> {
     if let Some(bad) = what
         .states
         .iter()
-        .find(|s| !RETRYABLE_STATES.contains(&s.as_str()))
+        .find(|s| !RowState::RETRYABLE.contains(s))
     {
+        let names: Vec<_> = RowState::RETRYABLE.iter().map(|s| s.as_str()).collect();
         return Err(CampaignError::Usage(format!(
-            "cannot retry rows in state {bad:?}; --status takes {}",
-            RETRYABLE_STATES.join(", ")
+            "cannot retry rows in state {bad}; --status takes {}",
+            names.join(", ")
         )));
     }
-    let campaign = ledger.campaign(name)?;
-    let mut job = prepare(ledger, campaign, overrides, env)?;
+    let name = name.to_string();
+    let mut job = off_runtime(move || {
+        let campaign = ledger.campaign(&name)?;
+        prepare(ledger, campaign, again)
+    })
+    .await?;
     job.requeue = what.states;
     job.redial = what.redial;
-    job.progress_bar = progress_bar;
     dial(job, interrupt).await
 }
 
-fn prepare(
-    ledger: Ledger,
-    campaign: Campaign,
-    overrides: &OverrideArgs,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Job, CampaignError> {
-    let mut settings: Settings = serde_json::from_str(&campaign.settings)
-        .map_err(|e| CampaignError::Usage(format!(
-            "the settings of campaign {:?} in the ledger are unreadable ({e}); start it again with `dialer run`",
-            campaign.name
-        )))?;
-    overrides.apply(&mut settings);
-    let creds = Credentials::resolve(overrides.token_file.as_deref(), env)?;
-    let client = LeversClient::new(&settings.api_url, creds, settings.timeout())?;
+/// Ledger reads and the re-hash of the CSV block: they run off the async workers.
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CampaignError> + Send + 'static,
+) -> Result<T, CampaignError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CampaignError::Interrupted)?
+}
+
+fn prepare(ledger: Ledger, campaign: Campaign, again: Again) -> Result<Job, CampaignError> {
+    let mut settings = Settings::from_json(&campaign.settings, &campaign.name)?;
+    (again.patch)(&mut settings);
+    let client = LeversClient::new(&settings.api_url, again.creds?, settings.timeout())?;
     let source = if campaign.ingested {
         None
     } else {
@@ -90,7 +100,7 @@ fn prepare(
         .as_ref()
         .map(|_| (campaign.csv_path.clone().into(), settings.source_options()));
     Ok(Job {
-        cfg: settings.dispatch_config(overrides.limit)?,
+        cfg: settings.dispatch_config(again.limit)?,
         ledger,
         campaign,
         client,
@@ -98,7 +108,7 @@ fn prepare(
         requeue: Vec::new(),
         redial: None,
         count_from,
-        progress_bar: true,
+        progress_bar: again.progress_bar,
     })
 }
 
@@ -108,7 +118,7 @@ fn reopen_csv(
     settings: &Settings,
 ) -> Option<(CsvSource, crate::plan::Planner)> {
     let path = Path::new(&campaign.csv_path);
-    let same = sha256_file(path).is_ok_and(|sha| sha == campaign.csv_sha256);
+    let same = sha256_file(path, &|| false).is_ok_and(|sha| sha == campaign.csv_sha256);
     if !same {
         tracing::warn!(
             "campaign {:?} was not fully read from {} and that file is gone or changed; \

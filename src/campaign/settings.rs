@@ -1,22 +1,22 @@
 //! The settings a campaign was started with, stored as JSON in the ledger so that a later
 //! `resume` dials the same way without the command line. Never holds a secret.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use std::num::NonZeroU32;
-
-use crate::cli::{DialArgs, RunArgs};
 use crate::dispatch::{BREAKER_THRESHOLD, DispatchConfig, Rate, RetryPolicy};
-use crate::plan::{
-    Field, Mapping, PlanOptions, Planner, SuppressList, parse_map_arg, parse_region,
-};
+use crate::plan::{Mapping, PlanOptions, Planner, SuppressList, parse_map_arg, parse_region};
 use crate::source::SourceOptions;
 
 use super::CampaignError;
 use crate::zone::{self, Window};
 
+/// Every value is typed; values with a grammar (rate, window, times) are stored in their
+/// `Display` form and read back with their `FromStr`, so what a ledger holds is what the
+/// user typed and an unreadable value is an error naming it, never a silent default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub api_url: String,
@@ -30,8 +30,9 @@ pub struct Settings {
     pub suppress: Vec<PathBuf>,
     pub encoding: Option<String>,
     pub delimiter: Option<u8>,
-    pub rate: String,
-    pub burst: u32,
+    #[serde(with = "text")]
+    pub rate: Rate,
+    pub burst: NonZeroU32,
     pub concurrency: u32,
     pub max_attempts: u32,
     pub retry_uncertain: bool,
@@ -40,60 +41,80 @@ pub struct Settings {
     #[serde(default)]
     pub tz: Option<String>,
     /// `--window HH:MM-HH:MM`.
-    #[serde(default)]
-    pub window: Option<String>,
-    /// `--start-at`, RFC 3339.
-    #[serde(default)]
-    pub start_at: Option<String>,
+    #[serde(default, with = "opt_text")]
+    pub window: Option<Window>,
+    /// `--start-at`.
+    #[serde(default, with = "opt_text")]
+    pub start_at: Option<Timestamp>,
 }
 
 impl Settings {
-    pub fn from_run(args: &RunArgs) -> Settings {
-        let d: &DialArgs = &args.dial;
-        Settings {
-            api_url: d.api_url.clone(),
-            template: args.template.clone(),
-            no_create: args.no_create,
-            update_existing: args.update_existing,
-            meta: args.meta.clone(),
-            map: args
-                .map
-                .iter()
-                .map(|(c, f)| (c.clone(), field_name(f)))
-                .collect(),
-            default_region: args.default_region.clone(),
-            suppress: args.suppress.clone(),
-            encoding: args.encoding.clone(),
-            delimiter: args.delimiter,
-            rate: d.rate.to_string(),
-            burst: d.burst.get(),
-            concurrency: d.concurrency,
-            max_attempts: d.max_attempts,
-            retry_uncertain: d.retry_uncertain,
-            timeout_ms: d.timeout.as_millis() as u64,
-            tz: args.tz.clone(),
-            window: args.window.map(|w| w.to_string()),
-            start_at: args.start_at.map(|t| t.to_string()),
-        }
-    }
-
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("settings always serialise")
     }
+
+    /// Reads settings stored by [`Settings::to_json`] (or an older dialer); an unreadable
+    /// value is an error that names the setting and the campaign.
+    pub fn from_json(json: &str, campaign: &str) -> Result<Settings, CampaignError> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let what = if path == "." {
+                "the settings".to_string()
+            } else {
+                format!("the setting `{path}`")
+            };
+            CampaignError::Usage(format!(
+                "{what} stored for campaign {campaign:?} cannot be read ({}); start a new \
+                 campaign with `dialer run --campaign NEW_NAME`",
+                e.inner()
+            ))
+        })
+    }
 }
 
-fn field_name(f: &Field) -> String {
-    match f {
-        Field::NumberToCall => "numberToCall".into(),
-        Field::FirstName => "firstName".into(),
-        Field::LastName => "lastName".into(),
-        Field::Email => "email".into(),
-        Field::ContactUuid => "contactUuid".into(),
-        Field::AiSettingsTemplateId => "aiSettingsTemplateId".into(),
-        Field::Timezone => "timezone".into(),
-        Field::Metadata(k) => format!("metadata.{k}"),
-        Field::PromptTag(k) => format!("promptTags.{k}"),
-        Field::Ignore => "ignore".into(),
+/// Serde for a value stored as its `Display` text and read back with `FromStr`.
+mod text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr<Err: Display>,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+/// [`text`] for an optional value.
+mod opt_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<T: Display, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.collect_str(v),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr<Err: Display>,
+        D: Deserializer<'de>,
+    {
+        Option::<String>::deserialize(d)?
+            .map(|t| t.parse().map_err(D::Error::custom))
+            .transpose()
     }
 }
 
@@ -143,26 +164,12 @@ impl Settings {
     }
 
     pub fn dispatch_config(&self, limit: Option<u64>) -> Result<DispatchConfig, CampaignError> {
-        let window = self
-            .window
-            .as_deref()
-            .map(str::parse::<Window>)
-            .transpose()
-            .map_err(CampaignError::Usage)?;
-        let start_at = self
-            .start_at
-            .as_deref()
-            .map(|t| t.parse::<jiff::Timestamp>())
-            .transpose()
-            .map_err(|e| CampaignError::Usage(format!("--start-at: {e}")))?;
-        let default_zone = zone::zone(&self.default_zone()).map_err(CampaignError::Usage)?;
+        let default_zone = zone::zone(&self.default_zone())
+            .map_err(|e| CampaignError::Usage(format!("the setting `tz`: {e}")))?;
         Ok(DispatchConfig {
             concurrency: self.concurrency.max(1) as usize,
-            rate: self.rate.parse().unwrap_or(Rate::Per {
-                count: 1.0,
-                per: std::time::Duration::from_secs(1),
-            }),
-            burst: NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN),
+            rate: self.rate,
+            burst: self.burst,
             policy: RetryPolicy {
                 max_attempts: self.max_attempts.max(1),
                 retry_uncertain: self.retry_uncertain,
@@ -170,39 +177,59 @@ impl Settings {
             },
             limit,
             breaker_threshold: BREAKER_THRESHOLD,
-            window,
-            start_at,
+            window: self.window,
+            start_at: self.start_at,
             default_zone,
         })
     }
 }
 
-impl crate::cli::OverrideArgs {
-    /// Applies what the user passed on the command line over the stored settings.
-    pub fn apply(&self, s: &mut Settings) {
-        if let Some(r) = self.rate {
-            s.rate = r.to_string();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Settings {
+        Settings {
+            api_url: "http://127.0.0.1:1".into(),
+            template: None,
+            no_create: false,
+            update_existing: false,
+            meta: Vec::new(),
+            map: Vec::new(),
+            default_region: Some("SA".into()),
+            suppress: Vec::new(),
+            encoding: None,
+            delimiter: None,
+            rate: "300/m".parse().unwrap(),
+            burst: NonZeroU32::new(2).unwrap(),
+            concurrency: 8,
+            max_attempts: 3,
+            retry_uncertain: false,
+            timeout_ms: 30_000,
+            tz: None,
+            window: Some("09:00-20:00".parse().unwrap()),
+            start_at: Some("2026-12-02T09:00:00Z".parse().unwrap()),
         }
-        if let Some(b) = self.burst {
-            s.burst = b.get();
-        }
-        if let Some(c) = self.concurrency {
-            s.concurrency = c;
-        }
-        if let Some(m) = self.max_attempts {
-            s.max_attempts = m;
-        }
-        if self.retry_uncertain {
-            s.retry_uncertain = true;
-        }
-        if let Some(t) = self.timeout {
-            s.timeout_ms = t.as_millis() as u64;
-        }
-        if let Some(u) = &self.api_url {
-            s.api_url = u.clone();
-        }
-        if let Some(w) = self.window {
-            s.window = Some(w.to_string());
-        }
+    }
+
+    #[test]
+    fn typed_settings_round_trip_through_their_text() {
+        let s = sample();
+        let json = s.to_json();
+        assert!(
+            json.contains(r#""rate":"5/s""#) || json.contains(r#""rate":"300/m""#),
+            "{json}"
+        );
+        assert_eq!(Settings::from_json(&json, "c").unwrap(), s);
+    }
+
+    #[test]
+    fn an_unreadable_setting_is_named_never_defaulted() {
+        let json = sample().to_json().replace("300/m", "fast");
+        let e = Settings::from_json(&json, "c").unwrap_err().to_string();
+        assert!(e.contains("`rate`") && e.contains("\"c\""), "{e}");
+        let json = sample().to_json().replace(r#""burst":2"#, r#""burst":0"#);
+        let e = Settings::from_json(&json, "c").unwrap_err().to_string();
+        assert!(e.contains("`burst`"), "{e}");
     }
 }

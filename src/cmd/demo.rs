@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::CmdError;
 use crate::campaign;
-use crate::cli::{DemoArgs, DialArgs, RunArgs};
+use crate::cli::DemoArgs;
 use crate::ledger::{Ledger, now_ms};
 use crate::sandbox::{self, CallSeconds, DEFAULT_WEBHOOK_SECRET, LatencyRange, SandboxConfig};
 use crate::webhook::{self, ReceiverConfig, WebhookSecret};
@@ -28,6 +28,7 @@ pub async fn run(
 ) -> Result<i32, CmdError> {
     let io = |e: std::io::Error| CmdError::Io(format!("demo: {e}"));
     let tmp = tempfile::tempdir().map_err(io)?;
+    let kept = ledger.is_some();
     let ledger_path = ledger.unwrap_or_else(|| tmp.path().join("demo.db"));
     let store = Ledger::open(&ledger_path)?;
 
@@ -77,10 +78,17 @@ pub async fn run(
         args.rate,
         ledger_path.display()
     );
-    let run_args = demo_args(csv, dnc, args, sb.url());
-    let token = config.token.clone();
-    let env = move |k: &str| (k == "LEVERS_API_TOKEN").then(|| token.clone());
-    let outcome = campaign::run(&ledger_path, &run_args, env, interrupt, progress_bar).await?;
+    let start = campaign::Start {
+        csv,
+        name: "demo".into(),
+        settings: demo_settings(dnc, args, sb.url()),
+        limit: None,
+        progress_bar,
+    };
+    let creds = Ok(crate::api::Credentials::Token(
+        crate::api::credentials::Secret::new(config.token.clone()),
+    ));
+    let outcome = campaign::run(&ledger_path, start, creds, interrupt).await?;
 
     wait_for_outcomes(&store, outcome.campaign.id).await;
     let code = super::run::finish(&store, &outcome)?;
@@ -98,7 +106,31 @@ pub async fn run(
     );
     sb.shutdown().await;
     receiver.shutdown().await;
+    if !kept {
+        // The demo's whole point is what it leaves behind: keep the temporary directory so
+        // the commands printed below work (the system's temp cleaning removes it later).
+        let _ = tmp.keep();
+    }
+    println!("{}", look_at_it(&ledger_path, kept));
     Ok(code)
+}
+
+/// What to type next to see what the demo did, with this run's ledger path in it.
+fn look_at_it(ledger: &std::path::Path, kept: bool) -> String {
+    let l = crate::plan::mapping::shell_quote(&ledger.display().to_string());
+    let mut text = format!(
+        "look at what it did:\n  \
+         dialer --ledger {l} status demo\n  \
+         dialer --ledger {l} status demo --row 2\n  \
+         dialer --ledger {l} report demo --out demo.html"
+    );
+    if !kept {
+        text.push_str(
+            "\nthat ledger is in a temporary directory; to keep one where you choose, run \
+             `dialer --ledger demo.db demo`",
+        );
+    }
+    text
 }
 
 fn loopback() -> std::net::SocketAddr {
@@ -117,10 +149,9 @@ async fn wait_for_outcomes(ledger: &Ledger, campaign_id: i64) {
     }
 }
 
-fn demo_args(csv: PathBuf, dnc: PathBuf, args: &DemoArgs, api_url: String) -> RunArgs {
-    RunArgs {
-        csv,
-        campaign: Some("demo".into()),
+fn demo_settings(dnc: PathBuf, args: &DemoArgs, api_url: String) -> campaign::Settings {
+    campaign::Settings {
+        api_url,
         template: None,
         no_create: false,
         update_existing: false,
@@ -130,21 +161,15 @@ fn demo_args(csv: PathBuf, dnc: PathBuf, args: &DemoArgs, api_url: String) -> Ru
         suppress: vec![dnc],
         encoding: None,
         delimiter: None,
-        window: None,
+        rate: args.rate,
+        burst: NonZeroU32::MIN,
+        concurrency: 8,
+        max_attempts: 3,
+        retry_uncertain: false,
+        timeout_ms: 10_000,
         tz: None,
+        window: None,
         start_at: None,
-        dry_run: false,
-        dial: DialArgs {
-            rate: args.rate,
-            burst: NonZeroU32::MIN,
-            concurrency: 8,
-            max_attempts: 3,
-            retry_uncertain: false,
-            timeout: Duration::from_secs(10),
-            limit: None,
-            api_url,
-            token_file: None,
-        },
     }
 }
 

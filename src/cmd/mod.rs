@@ -1,8 +1,10 @@
 //! One file per subcommand, each thin: parse what it needs, call the library, print. The
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
+pub mod completions;
 pub mod dashboard;
 pub mod demo;
+pub mod manpage;
 pub mod report;
 pub mod resume;
 pub mod run;
@@ -26,6 +28,7 @@ pub mod exit {
     pub const LOCKED: i32 = 3;
     pub const AUTH: i32 = 4;
     pub const BREAKER: i32 = 5;
+    pub const LEDGER: i32 = 6;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -48,11 +51,23 @@ impl CmdError {
         match self {
             CmdError::Usage(_) => exit::USAGE,
             CmdError::Campaign(CampaignError::Api(e)) | CmdError::Api(e) => api_exit_code(e),
-            CmdError::Campaign(CampaignError::Ledger(_)) | CmdError::Ledger(_) => exit::ROWS_FAILED,
+            CmdError::Campaign(CampaignError::Ledger(e)) | CmdError::Ledger(e) => {
+                ledger_exit_code(e)
+            }
             CmdError::Campaign(CampaignError::Locked { .. }) => exit::LOCKED,
+            CmdError::Campaign(CampaignError::Interrupted) => exit::INTERRUPTED,
             CmdError::Campaign(_) => exit::USAGE,
             CmdError::Io(_) => exit::ROWS_FAILED,
         }
+    }
+}
+
+/// SPEC.md: an unknown campaign is a usage error; any other ledger failure is exit 6.
+pub fn ledger_exit_code(e: &LedgerError) -> i32 {
+    if e.is_usage() {
+        exit::USAGE
+    } else {
+        exit::LEDGER
     }
 }
 

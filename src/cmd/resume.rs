@@ -6,9 +6,53 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 use super::{CmdError, open_existing};
-use crate::campaign::{self, RetryWhat};
-use crate::cli::{ResumeArgs, RetryArgs};
-use crate::ledger::{Undelivered, now_ms};
+use crate::api::Credentials;
+use crate::campaign::{self, Again, RetryWhat, Settings};
+use crate::cli::{OverrideArgs, ResumeArgs, RetryArgs};
+use crate::ledger::{RowState, Undelivered, now_ms};
+
+/// How `resume`/`retry` dial: the stored settings with the flags given again applied.
+fn again(
+    overrides: &OverrideArgs,
+    env: impl Fn(&str) -> Option<String>,
+    progress_bar: bool,
+) -> Again {
+    let o = overrides.clone();
+    Again {
+        creds: Credentials::resolve(overrides.token_file.as_deref(), env),
+        limit: overrides.limit,
+        progress_bar,
+        patch: Box::new(move |s: &mut Settings| apply(&o, s)),
+    }
+}
+
+/// Applies what the user passed on the command line over the stored settings.
+fn apply(o: &OverrideArgs, s: &mut Settings) {
+    if let Some(r) = o.rate {
+        s.rate = r;
+    }
+    if let Some(b) = o.burst {
+        s.burst = b;
+    }
+    if let Some(c) = o.concurrency {
+        s.concurrency = c;
+    }
+    if let Some(m) = o.max_attempts {
+        s.max_attempts = m;
+    }
+    if o.retry_uncertain {
+        s.retry_uncertain = true;
+    }
+    if let Some(t) = o.timeout {
+        s.timeout_ms = t.as_millis() as u64;
+    }
+    if let Some(u) = &o.api_url {
+        s.api_url = u.clone();
+    }
+    if let Some(w) = o.window {
+        s.window = Some(w);
+    }
+}
 
 pub async fn resume(
     ledger_path: &Path,
@@ -21,10 +65,8 @@ pub async fn resume(
     let outcome = campaign::resume(
         ledger.clone(),
         args.campaign.as_deref(),
-        &args.overrides,
-        env,
+        again(&args.overrides, env, progress_bar),
         interrupt,
-        progress_bar,
     )
     .await?;
     super::run::finish(&ledger, &outcome)
@@ -38,7 +80,11 @@ pub async fn retry(
     progress_bar: bool,
 ) -> Result<i32, CmdError> {
     let ledger = open_existing(ledger_path)?;
-    let states = args.states();
+    let states = args
+        .states()
+        .iter()
+        .map(|s| s.parse::<RowState>().map_err(CmdError::Usage))
+        .collect::<Result<Vec<_>, _>>()?;
     let redial = args.outcome.map(|_| Undelivered {
         last_attempt_before: now_ms() - args.min_age.as_millis() as i64,
         max_calls: args.max_calls,
@@ -50,17 +96,16 @@ pub async fn retry(
             states: states.clone(),
             redial,
         },
-        &args.overrides,
-        env,
+        again(&args.overrides, env, progress_bar),
         interrupt,
-        progress_bar,
     )
     .await?;
     if !states.is_empty() {
+        let names: Vec<_> = states.iter().map(|s| s.as_str()).collect();
         eprintln!(
             "dialer: put {} row(s) back in the queue ({})",
             outcome.requeued,
-            states.join(", ")
+            names.join(", ")
         );
     }
     if let Some(r) = outcome.redial {

@@ -1,12 +1,14 @@
-//! `dialer run <CSV>`: start a campaign from a CSV, or continue the same one.
+//! `dialer run <CSV>`: start a campaign from a CSV, or continue the same one. The flags
+//! become [`Settings`] here; the library never sees them.
 
 use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{CmdError, exit};
-use crate::campaign::{self, RunOutcome};
-use crate::cli::RunArgs;
+use super::{CmdError, exit, ledger_exit_code};
+use crate::api::Credentials;
+use crate::campaign::{self, CampaignError, IngestError, RunOutcome, Settings, Start};
+use crate::cli::{DialArgs, RunArgs};
 use crate::dispatch::Stop;
 use crate::ledger::Ledger;
 use crate::report::Summary;
@@ -18,28 +20,95 @@ pub async fn run(
     interrupt: CancellationToken,
     progress_bar: bool,
 ) -> Result<i32, CmdError> {
+    let name = campaign_name(args)?;
+    let settings = settings(args);
     if args.dry_run {
-        let name = campaign::campaign_name(args)?;
-        let settings = campaign::Settings::from_run(args);
-        let report = campaign::dry_run(&args.csv, &name, &settings, jiff::Timestamp::now())?;
+        let csv = args.csv.clone();
+        let now = jiff::Timestamp::now();
+        let stop = interrupt.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            campaign::dry_run(&csv, &name, &settings, now, &|| stop.is_cancelled())
+        })
+        .await
+        .map_err(|_| CampaignError::Interrupted)??;
         print!("{}", report.render());
         return Ok(exit::OK);
     }
-    let outcome = campaign::run(ledger_path, args, env, interrupt, progress_bar).await?;
+    let start = Start {
+        csv: args.csv.clone(),
+        name,
+        settings,
+        limit: args.dial.limit,
+        progress_bar,
+    };
+    let creds = Credentials::resolve(args.dial.token_file.as_deref(), env);
+    let outcome = campaign::run(ledger_path, start, creds, interrupt).await?;
     let ledger = Ledger::open(ledger_path)?;
     finish(&ledger, &outcome)
+}
+
+/// The settings `dialer run` stores with a campaign, from its flags.
+pub fn settings(args: &RunArgs) -> Settings {
+    let d: &DialArgs = &args.dial;
+    Settings {
+        api_url: d.api_url.clone(),
+        template: args.template.clone(),
+        no_create: args.no_create,
+        update_existing: args.update_existing,
+        meta: args.meta.clone(),
+        map: args
+            .map
+            .iter()
+            .map(|(c, f)| (c.clone(), f.to_string()))
+            .collect(),
+        default_region: args.default_region.clone(),
+        suppress: args.suppress.clone(),
+        encoding: args.encoding.clone(),
+        delimiter: args.delimiter,
+        rate: d.rate,
+        burst: d.burst,
+        concurrency: d.concurrency,
+        max_attempts: d.max_attempts,
+        retry_uncertain: d.retry_uncertain,
+        timeout_ms: d.timeout.as_millis() as u64,
+        tz: args.tz.clone(),
+        window: args.window,
+        start_at: args.start_at,
+    }
+}
+
+/// `--campaign`, or the CSV's file stem.
+pub fn campaign_name(args: &RunArgs) -> Result<String, CmdError> {
+    let name = match &args.campaign {
+        Some(n) => n.trim().to_string(),
+        None => file_stem(&args.csv),
+    };
+    if name.is_empty() {
+        return Err(CampaignError::EmptyName.into());
+    }
+    Ok(name)
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// Prints the summary and the reason the run ended; returns SPEC.md's exit code.
 pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
     let summary = Summary::load(ledger, &outcome.campaign)?;
     println!("{}", summary.table());
-    let name = &outcome.campaign.name;
-    if let Some(e) = &outcome.ingest_error {
+    let name = crate::text::quote(&outcome.campaign.name);
+    let ingest_code = outcome.ingest_error.as_ref().map(|e| {
         eprintln!(
-            "dialer: reading the CSV stopped early: {e}; run the same command again to continue"
+            "dialer: reading the file stopped early: {e}; run the same command again to continue"
         );
-    }
+        match e {
+            IngestError::Ledger(l) => ledger_exit_code(l),
+            IngestError::Source(_) => exit::ROWS_FAILED,
+        }
+    });
     let counts = &summary.counts;
     let code = match &outcome.report.stop {
         Stop::Auth(message) => {
@@ -63,8 +132,15 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
             exit::INTERRUPTED
         }
         Stop::Ledger(e) => {
-            eprintln!("dialer: stopped because the ledger could not be written: {e}");
-            exit::ROWS_FAILED
+            eprintln!("dialer: stopped because {e}");
+            exit::LEDGER
+        }
+        Stop::LeaseLost => {
+            eprintln!(
+                "dialer: stopped: another process took over campaign {name} and is dialing it \
+                 now; `dialer status {name}` shows its progress"
+            );
+            exit::LOCKED
         }
         Stop::Done | Stop::Limit => {
             if counts.open() > 0 {
@@ -73,12 +149,16 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
                     counts.open()
                 );
             }
-            if counts.state("failed") + counts.state("uncertain") > 0 {
+            if counts.troubled() > 0 {
                 exit::ROWS_FAILED
             } else {
                 exit::OK
             }
         }
     };
-    Ok(code)
+    // A file that broke off mid-way is never a clean finish.
+    Ok(match ingest_code {
+        Some(c) if code == exit::OK || code == exit::ROWS_FAILED => c.max(code),
+        _ => code,
+    })
 }

@@ -81,7 +81,7 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
             .unwrap_or_default()
     );
     if let Some(d) = row.detail.as_deref().or(row.error.as_deref()) {
-        println!("  {d}");
+        println!("  {}", crate::text::escape_controls(d));
     }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
@@ -96,7 +96,7 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
             a.http_status.map(|s| s.to_string()).unwrap_or_default(),
             a.class.unwrap_or_default(),
             a.latency_ms.map(|l| format!("{l} ms")).unwrap_or_default(),
-            a.error.unwrap_or_default(),
+            crate::text::escape_controls(&a.error.unwrap_or_default()).into_owned(),
         ]);
     }
     println!("{t}");

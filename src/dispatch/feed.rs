@@ -69,7 +69,7 @@ impl Hours {
     }
 
     /// When the row may be called: `now` if its window is open, else the next opening.
-    fn next_open(&mut self, row: &DialRow, now: Timestamp) -> Timestamp {
+    pub fn next_open(&mut self, row: &DialRow, now: Timestamp) -> Timestamp {
         let tz = match row.timezone.as_deref() {
             Some(name) => self
                 .zones

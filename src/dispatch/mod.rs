@@ -1,9 +1,11 @@
 //! The worker pool: takes dialable rows from the ledger, and for each one waits for a
-//! concurrency slot, the 429 pause and a rate permit, commits the `in_flight` mark, sends
-//! one request and records where it left the row. Rate (governor) and concurrency (a
-//! semaphore) are separate knobs; one cancellation token stops everything.
+//! concurrency slot and the 429 pause, reserves its send slot from the one pacer, commits
+//! the `in_flight` mark, sleeps until the slot, checks the gate (calling window, pause,
+//! stop) and sends one request, then records where it left the row. Rate (the pacer) and
+//! concurrency (a semaphore) are separate knobs; one [`Halt`] stops everything.
 
 mod feed;
+mod gate;
 mod pace;
 mod policy;
 mod pool;
@@ -11,9 +13,11 @@ mod rate;
 
 use std::future::Future;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
 
 pub use policy::RetryPolicy;
 pub use pool::dispatch;
@@ -35,7 +39,7 @@ pub struct DispatchConfig {
     pub rate: Rate,
     pub burst: NonZeroU32,
     pub policy: RetryPolicy,
-    /// Most calls started by this invocation.
+    /// Most rows dialed by this invocation.
     pub limit: Option<u64>,
     pub breaker_threshold: u32,
     /// Calling hours, read in each row's zone.
@@ -51,7 +55,7 @@ pub struct DispatchConfig {
 pub enum Stop {
     /// Nothing is left to dial.
     Done,
-    /// `--limit` calls were started.
+    /// `--limit` rows were dialed.
     Limit,
     /// The API refused our credentials.
     Auth(String),
@@ -61,6 +65,52 @@ pub enum Stop {
     Interrupted,
     /// The ledger could not be written: nothing more may be sent.
     Ledger(String),
+    /// Another process took this campaign's lease: it is dialing now, so we stop.
+    LeaseLost,
+}
+
+/// Asks a running dispatch to stop from outside it (Ctrl-C, a lost lease); the first
+/// reason given wins. Cheap to clone: every clone is the same signal.
+#[derive(Clone, Default)]
+pub struct Halt {
+    token: CancellationToken,
+    reason: Arc<Mutex<Option<Stop>>>,
+}
+
+impl Halt {
+    pub fn stop(&self, why: Stop) {
+        let mut reason = self.reason.lock().unwrap_or_else(|p| p.into_inner());
+        if reason.is_none() {
+            *reason = Some(why);
+        }
+        self.token.cancel();
+    }
+
+    pub fn reason(&self) -> Option<Stop> {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// Stops with [`Stop::Interrupted`] when `interrupt` fires (Ctrl-C, SIGTERM).
+    pub fn on_interrupt(&self, interrupt: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let halt = self.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.cancelled() => halt.stop(Stop::Interrupted),
+                _ = halt.token.cancelled() => {}
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

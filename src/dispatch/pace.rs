@@ -1,11 +1,15 @@
-//! The send-time pacer: the GCRA of `--rate`/`--burst` applied at the moment a request
-//! leaves. Unlike governor's check-then-sleep, a caller *reserves* its slot before it
-//! sleeps, so a late wake-up delays only that request and never shifts the schedule: at
-//! 200/s the achieved rate stays at 200/s instead of losing every timer's lateness.
+//! The one pacer: the GCRA of `--rate`/`--burst` on a fixed schedule. The dispatcher
+//! *reserves* a row's slot before it marks the row `in_flight`, and the request leaves at
+//! that slot, so a late wake-up delays only that request and never shifts the schedule: at
+//! 200/s the achieved rate stays at 200/s instead of losing every timer's lateness. Every
+//! request, first attempts and retries alike, takes a slot here; nothing else paces.
 //!
 //! Because late wake-ups are not charged to the schedule, a request that woke late can
-//! end up close to the ones after it. A sliding window over the actual send times stops
-//! that from ever putting more requests in one second than the schedule itself would.
+//! end up close to the ones after it. Two guards over the actual send times stop that:
+//! with `--burst 1` no two requests leave closer than the period (less a catch-up of a
+//! tenth of it, at most 1 ms, so one late timer is made up over a few sends instead of
+//! lowering the rate), and a sliding window never puts more requests in one second than
+//! the schedule itself would.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -26,6 +30,8 @@ pub struct Pacer {
     /// The most sends in any window `[t, t + 1 s)` the schedule itself produces:
     /// `ceil(rate per second) + burst - 1`.
     per_second: usize,
+    /// The least time between two actual sends (zero when a burst is allowed).
+    min_gap: Duration,
     state: Mutex<State>,
 }
 
@@ -40,13 +46,18 @@ struct State {
 impl Pacer {
     /// The pacer for `rate`, or `None` when the rate is unlimited.
     pub fn new(rate: Rate, burst: NonZeroU32) -> Option<Pacer> {
-        let quota = rate.quota(burst)?;
-        let period = quota.replenish_interval();
+        let period = rate.period()?;
         let per_second = rate.per_second()?.ceil() as usize + burst.get() as usize - 1;
+        let catch_up = (period / 10).min(Duration::from_millis(1));
         Some(Pacer {
             period,
             tolerance: period.saturating_mul(burst.get() - 1),
             per_second: per_second.max(1),
+            min_gap: if burst.get() == 1 {
+                period - catch_up
+            } else {
+                Duration::ZERO
+            },
             state: Mutex::new(State::default()),
         })
     }
@@ -75,6 +86,11 @@ impl Pacer {
         {
             state.sent.pop_front();
         }
+        if let Some(&last) = state.sent.back()
+            && now < last + self.min_gap
+        {
+            return Some(last + self.min_gap);
+        }
         if state.sent.len() < self.per_second {
             state.sent.push_back(now);
             return None;
@@ -82,9 +98,9 @@ impl Pacer {
         state.sent.front().map(|&t| t + SECOND)
     }
 
-    /// Waits for this request's slot, then for room in the last second.
-    pub async fn wait(&self) {
-        tokio::time::sleep_until(self.reserve(Instant::now())).await;
+    /// Waits, once the reserved slot has come, for room in the last second, and records
+    /// the send.
+    pub async fn admit_when_room(&self) {
         while let Some(at) = self.admit(Instant::now()) {
             tokio::time::sleep_until(at).await;
         }
@@ -147,14 +163,39 @@ mod tests {
         let p = pacer("200/s", 1);
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        // The first request woke 4 ms late; the next 199 left on time.
+        // The first request woke 4 ms late. Each next one may follow at 4.5 ms at the
+        // least, so the schedule is caught up half a millisecond a send; then on time.
         assert_eq!(p.admit(t0 + ms(4)), None);
+        let mut prev = t0 + ms(4);
         for k in 1..200 {
-            assert_eq!(p.admit(t0 + ms(5 * k)), None, "send {k}");
+            let slot = t0 + ms(5 * k);
+            let earliest = prev + Duration::from_micros(4500);
+            if slot < earliest {
+                assert_eq!(p.admit(slot), Some(earliest), "send {k}");
+            }
+            let at = slot.max(earliest);
+            assert_eq!(p.admit(at), None, "send {k}");
+            prev = at;
         }
+        assert_eq!(prev, t0 + ms(995), "caught up");
         // The 201st is on time (1,000 ms) but within a second of the late first one.
         assert_eq!(p.admit(t0 + ms(1000)), Some(t0 + ms(1004)));
         assert_eq!(p.admit(t0 + ms(1004)), None);
+    }
+
+    #[test]
+    fn without_a_burst_no_two_sends_are_closer_than_the_period_less_the_catch_up() {
+        let p = pacer("10/s", 1);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The first send woke 30 ms late; the second's slot (100 ms) is only 70 ms later.
+        assert_eq!(p.admit(t0 + ms(30)), None);
+        assert_eq!(p.admit(t0 + ms(100)), Some(t0 + ms(129)));
+        assert_eq!(p.admit(t0 + ms(129)), None);
+        // At 200/s the catch-up is half a millisecond.
+        let p = pacer("200/s", 1);
+        assert_eq!(p.admit(t0), None);
+        assert_eq!(p.admit(t0 + ms(1)), Some(t0 + Duration::from_micros(4500)));
     }
 
     #[test]
@@ -166,7 +207,8 @@ mod tests {
         for k in 0..3 {
             assert_eq!(p.admit(t0 + ms(400 * k)), None);
         }
-        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1000)));
+        // At 999 ms the gap rule already holds it, to 400 ms less the 1 ms catch-up.
+        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1199)));
         // 10/s with a burst of 3: three at once, then nine more in that second.
         let p = pacer("10/s", 3);
         for _ in 0..3 {

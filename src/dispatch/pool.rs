@@ -1,49 +1,63 @@
-//! The dispatch loop and its workers. A row goes: claimed by the feed -> a concurrency
-//! slot -> the 429 pause -> a rate permit -> `in_flight` committed -> one request ->
-//! its transition committed. The permit comes before the `in_flight` mark so a crash while
-//! waiting for the limiter leaves rows `pending`, not `uncertain`; the pacer right before
-//! the send keeps the rate true at the API.
+//! The dispatch loop and its workers. A row goes: claimed by the feed -> counted against
+//! `--limit` -> a concurrency slot -> the 429 pause -> its send slot reserved from the one
+//! pacer -> `in_flight` committed shortly before that slot -> the slot -> the gate (stop,
+//! pause, start time, calling window) -> one request -> its transition committed. A row
+//! held at the gate is put back exactly as it was: nothing was sent.
+//!
+//! The mark is committed [`LEAD`] before the slot so that the commit's fsync is not paid
+//! out of the schedule; the ledger records when the request really left, so its attempt
+//! times (and the achieved rate) are the ones the API saw.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use governor::{DefaultDirectRateLimiter, RateLimiter};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::feed::{Feed, Hours, Queue, lock};
+use super::gate::{Gate, Held};
 use super::pace::Pacer;
-use super::{Caller, DispatchConfig, DispatchReport, IngestProgress, Stop};
+use super::{Caller, DispatchConfig, DispatchReport, Halt, IngestProgress, Stop};
 use crate::api::Outcome;
-use crate::ledger::{AttemptRecord, DialRow, Ledger, Transition, now_ms};
+use crate::ledger::{AttemptRecord, DialRow, InFlight, Ledger, Transition, now_ms};
 use crate::progress::Tally;
 
 /// Pause after a 429 without `Retry-After`: doubles per consecutive 429, up to a minute.
 const THROTTLE_BASE: Duration = Duration::from_secs(1);
 const THROTTLE_CAP: Duration = Duration::from_secs(60);
+/// How long before its send slot a row is marked `in_flight`: room for the commit. A
+/// crash in this window leaves the row `uncertain` (never called twice).
+const LEAD: Duration = Duration::from_millis(25);
 
 struct Ctx<C> {
-    /// Paces requests at the moment they leave: the GCRA of `--rate`/`--burst` that the API
-    /// sees. The feeder's limiter paces the `in_flight` marks; the commit between the two
-    /// takes a variable time (fsync), which would bunch requests up without this gate.
+    /// The one pacer: every request, first or retry, takes a slot here.
     pacer: Option<Pacer>,
+    /// The last check before a request leaves.
+    gate: Gate,
     ledger: Ledger,
     campaign_id: i64,
     caller: Arc<C>,
     cfg: DispatchConfig,
     queue: Queue,
-    /// Set when the pool must stop starting calls (auth, breaker, ledger); `stop_reason` says why.
+    /// Cancelled when the pool must stop starting calls, from outside (a child of the
+    /// caller's [`Halt`]) or inside (auth, breaker, ledger); `stop_reason` says why.
     halt: CancellationToken,
-    stop_reason: std::sync::Mutex<Option<Stop>>,
+    stop_reason: Mutex<Option<Stop>>,
     /// Until when nobody starts a call, after a 429.
-    pause_until: std::sync::Mutex<Option<Instant>>,
+    pause_until: Mutex<Option<Instant>>,
     consecutive_429: AtomicU32,
     /// Consecutive retryable-or-uncertain outcomes, for the circuit breaker.
     consecutive_failures: AtomicU32,
+    /// Rows dialed (or being dialed) by this invocation: what `--limit` counts. Filled only
+    /// under a limit, so an unlimited run's memory does not grow with its rows.
+    dialed: Mutex<HashSet<i64>>,
+    /// Requests sent by this invocation.
+    sent: AtomicU64,
     /// Live counts for the progress display.
     tally: Arc<Tally>,
 }
@@ -56,49 +70,69 @@ impl<C> Ctx<C> {
         }
         self.halt.cancel();
     }
+
+    /// Counts `row_id` against `--limit`: `Some(true)` if this take counted it, `Some(false)`
+    /// if it was already counted (a retry, a row a 429 gave back), `None` if the limit is
+    /// reached and the row must not be dialed.
+    fn count_for_limit(&self, row_id: i64) -> Option<bool> {
+        let Some(limit) = self.cfg.limit else {
+            return Some(false);
+        };
+        let mut dialed = lock(&self.dialed);
+        if dialed.contains(&row_id) {
+            return Some(false);
+        }
+        if dialed.len() as u64 >= limit {
+            return None;
+        }
+        dialed.insert(row_id);
+        Some(true)
+    }
+
+    fn uncount(&self, row_id: i64, counted: bool) {
+        if counted {
+            lock(&self.dialed).remove(&row_id);
+        }
+    }
 }
 
-/// Dials every dialable row of a campaign until it is exhausted, `--limit` is reached, or
-/// something stops it. Returns after every started request has been recorded.
+/// Dials every dialable row of a campaign until it is exhausted, `--limit` rows were
+/// dialed, or something stops it. Returns after every started request has been recorded.
 pub async fn dispatch<C: Caller>(
     ledger: Ledger,
     campaign_id: i64,
     caller: Arc<C>,
     cfg: DispatchConfig,
     ingest: watch::Receiver<IngestProgress>,
-    interrupt: CancellationToken,
+    outside: Halt,
     tally: Arc<Tally>,
 ) -> DispatchReport {
-    let limiter: Option<DefaultDirectRateLimiter> =
-        feeder_quota(cfg.rate, cfg.burst).map(RateLimiter::direct);
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let hours = || cfg.window.map(|w| Hours::new(w, cfg.default_zone.clone()));
     let ctx = Arc::new(Ctx {
         pacer: Pacer::new(cfg.rate, cfg.burst),
+        gate: Gate::new(hours(), cfg.start_at),
         ledger: ledger.clone(),
         campaign_id,
         caller,
         cfg: cfg.clone(),
         queue: Queue::default(),
-        halt: interrupt.child_token(),
-        stop_reason: std::sync::Mutex::new(None),
-        pause_until: std::sync::Mutex::new(None),
+        halt: outside.token().child_token(),
+        stop_reason: Mutex::new(None),
+        pause_until: Mutex::new(None),
         consecutive_429: AtomicU32::new(0),
         consecutive_failures: AtomicU32::new(0),
+        dialed: Mutex::new(HashSet::new()),
+        sent: AtomicU64::new(0),
         tally: tally.clone(),
     });
-    let hours = cfg.window.map(|w| Hours::new(w, cfg.default_zone.clone()));
-    let mut feed = Feed::new(ledger, campaign_id, ingest, hours, tally);
+    let mut feed = Feed::new(ledger, campaign_id, ingest, hours(), tally);
     let mut workers = JoinSet::new();
-    let mut started: u64 = 0;
-    let stop = &ctx.halt;
+    let mut limit_hit = false;
     // Interrupted while holding: `halt` is cancelled, so the feed hands out nothing.
     hold_until_start(&ctx, cfg.start_at).await;
     loop {
-        if cfg.limit.is_some_and(|l| started >= l) {
-            ctx.halt_with(Stop::Limit);
-            break;
-        }
-        let row = match feed.next(&ctx.queue, stop).await {
+        let row = match feed.next(&ctx.queue, &ctx.halt).await {
             Ok(Some(row)) => row,
             Ok(None) => break,
             Err(e) => {
@@ -106,49 +140,45 @@ pub async fn dispatch<C: Caller>(
                 break;
             }
         };
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-            _ = stop.cancelled() => { ctx.queue.release(row.id); break; }
+        let Some(counted) = ctx.count_for_limit(row.id) else {
+            ctx.queue.release(row.id);
+            // Rows a 429 gave back are counted already: dial them before stopping.
+            while workers.join_next().await.is_some() {}
+            if lock(&ctx.queue.requeue).is_empty() {
+                limit_hit = true;
+                break;
+            }
+            continue;
         };
-        if !wait_for_go(&ctx, limiter.as_ref()).await {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => Some(p.expect("the semaphore is never closed")),
+            _ = ctx.halt.cancelled() => None,
+        };
+        let (Some(permit), Some(slot)) = (permit, next_slot(&ctx).await) else {
+            ctx.uncount(row.id, counted);
             ctx.queue.release(row.id);
             break;
-        }
-        started += 1;
+        };
         let ctx = ctx.clone();
         workers.spawn(async move {
             let id = row.id;
-            work(&ctx, row).await;
+            work(&ctx, row, slot, counted).await;
             ctx.queue.release(id);
             drop(permit);
         });
         while workers.try_join_next().is_some() {}
     }
     while workers.join_next().await.is_some() {}
-    let stop = if interrupt.is_cancelled() {
-        Stop::Interrupted
-    } else {
-        lock(&ctx.stop_reason).clone().unwrap_or(Stop::Done)
-    };
+    let internal = lock(&ctx.stop_reason).clone();
+    let stop =
+        outside
+            .reason()
+            .or(internal)
+            .unwrap_or(if limit_hit { Stop::Limit } else { Stop::Done });
     DispatchReport {
-        requests: started,
+        requests: ctx.sent.load(Ordering::Relaxed),
         stop,
     }
-}
-
-/// How far ahead of the pacer the feeder may mark rows `in_flight`.
-const FEEDER_LEAD: Duration = Duration::from_millis(50);
-
-/// The feeder's quota: the rate, with enough extra tolerance to run [`FEEDER_LEAD`] (and
-/// at least one period) ahead of the pacer. A slot the pacer finds nobody for is lost for
-/// good, so a late timer or a slow commit in front of it would otherwise cost the rate.
-/// The pacer, not the feeder, holds the API to `--burst`; the lead only means a few more
-/// rows wait `in_flight` at the gate (and would be `uncertain` after a crash, never
-/// called twice).
-fn feeder_quota(rate: super::Rate, burst: std::num::NonZeroU32) -> Option<governor::Quota> {
-    let period = rate.quota(burst)?.replenish_interval();
-    let lead = (FEEDER_LEAD.as_nanos() / period.as_nanos().max(1)).clamp(1, 64) as u32;
-    rate.quota(burst.saturating_add(lead))
 }
 
 /// `--start-at`: no call starts before then.
@@ -166,8 +196,9 @@ async fn hold_until_start<C>(ctx: &Ctx<C>, start_at: Option<jiff::Timestamp>) {
     }
 }
 
-/// Waits out any 429 pause, then for a rate permit. `false` if the pool is stopping.
-async fn wait_for_go<C>(ctx: &Ctx<C>, limiter: Option<&DefaultDirectRateLimiter>) -> bool {
+/// Waits out any 429 pause, reserves the next send slot and sleeps until [`LEAD`] before
+/// it. `None` if the pool is stopping.
+async fn next_slot<C>(ctx: &Ctx<C>) -> Option<Instant> {
     loop {
         let until = *lock(&ctx.pause_until);
         match until {
@@ -177,34 +208,74 @@ async fn wait_for_go<C>(ctx: &Ctx<C>, limiter: Option<&DefaultDirectRateLimiter>
                     .set_waiting(Some(format!("paused by the API (429) for {secs:.0} s")));
                 tokio::select! {
                     _ = tokio::time::sleep_until(t) => {}
-                    _ = ctx.halt.cancelled() => return false,
+                    _ = ctx.halt.cancelled() => return None,
                 }
                 ctx.tally.set_waiting(None);
             }
             _ => break,
         }
     }
-    if let Some(limiter) = limiter {
+    let now = Instant::now();
+    let slot = ctx.pacer.as_ref().map_or(now, |p| p.reserve(now));
+    if let Some(early) = slot.checked_sub(LEAD).filter(|t| *t > now) {
         tokio::select! {
-            _ = limiter.until_ready() => {}
-            _ = ctx.halt.cancelled() => return false,
+            _ = tokio::time::sleep_until(early) => {}
+            _ = ctx.halt.cancelled() => return None,
         }
     }
-    !ctx.halt.is_cancelled()
+    (!ctx.halt.is_cancelled()).then_some(slot)
 }
 
-async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
+/// One row: mark, wait for the slot, pass the gate, send, record.
+async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: bool) {
     let inflight = match ctx.ledger.mark_in_flight(ctx.campaign_id, &row).await {
         Ok(Some(f)) => f,
         // Someone else moved the row on: it must not be sent.
-        Ok(None) => return,
+        Ok(None) => return ctx.uncount(row.id, counted),
         Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
     };
-    if let Some(pacer) = &ctx.pacer {
-        // Not cancellable: the row is in_flight, so it is either sent or left to become
-        // uncertain; the wait is at most the feeder's lead (FEEDER_LEAD) and a period.
-        pacer.wait().await;
+    let on_time = tokio::select! {
+        _ = tokio::time::sleep_until(slot) => true,
+        _ = ctx.halt.cancelled() => false,
+    };
+    if on_time && let Some(pacer) = &ctx.pacer {
+        pacer.admit_when_room().await;
     }
+    // The send's moment is the pacer's, so the ledger's spacing is the one it enforced.
+    let sent_at = now_ms();
+    let paused = *lock(&ctx.pause_until);
+    let verdict = ctx.gate.check(
+        &row,
+        ctx.halt.is_cancelled(),
+        paused,
+        jiff::Timestamp::now(),
+    );
+    if let Err(held) = verdict {
+        return hold_back(ctx, row, inflight, counted, held).await;
+    }
+    send(ctx, row, inflight, sent_at).await;
+}
+
+/// Undoes the mark of a row held at the gate: nothing was sent, so it gets back its state
+/// and its attempt.
+async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: bool, held: Held) {
+    if let Err(e) = ctx.ledger.unmark_in_flight(row.id, inflight).await {
+        // The row stays in_flight and becomes uncertain at the next start: never twice.
+        return ctx.halt_with(Stop::Ledger(e.to_string()));
+    }
+    ctx.uncount(row.id, counted);
+    match held {
+        Held::Paused => lock(&ctx.queue.requeue).push_front(row),
+        Held::Closed(opens) => tracing::debug!(
+            "line {}: its calling window closed before the request left; it waits until {opens}",
+            row.line
+        ),
+        Held::Stopping | Held::NotYet(_) => {}
+    }
+}
+
+async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, sent_at: i64) {
+    ctx.sent.fetch_add(1, Ordering::Relaxed);
     Tally::add(&ctx.tally.requests, 1);
     let (outcome, latency) = ctx
         .caller
@@ -220,11 +291,20 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow) {
         class: outcome.class(),
         http_status: outcome.http_status(),
         latency_ms: latency.as_millis() as i64,
+        sent_at: Some(sent_at),
         transition: transition.clone(),
     };
-    if let Err(e) = ctx.ledger.finish_attempt(row.id, inflight, record).await {
+    match ctx.ledger.finish_attempt(row.id, inflight, record).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::error!(
+                "line {}: another process moved this row while its call was in flight; stopping",
+                row.line
+            );
+            return ctx.halt_with(Stop::LeaseLost);
+        }
         // The row stays in_flight and becomes uncertain at the next start: the truth.
-        return ctx.halt_with(Stop::Ledger(e.to_string()));
+        Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
     }
     let t = &ctx.tally;
     match transition {
@@ -246,7 +326,7 @@ fn react<C>(ctx: &Ctx<C>, outcome: &Outcome) {
             let backoff = THROTTLE_BASE
                 .saturating_mul(1 << n.min(6))
                 .min(THROTTLE_CAP);
-            let until = Instant::now() + retry_after.unwrap_or(backoff);
+            let until = Instant::now() + retry_after.unwrap_or(backoff).min(THROTTLE_CAP * 60);
             let mut pause = lock(&ctx.pause_until);
             if pause.is_none_or(|p| p < until) {
                 *pause = Some(until);
@@ -272,22 +352,5 @@ fn react<C>(ctx: &Ctx<C>, outcome: &Outcome) {
             ctx.consecutive_429.store(0, Ordering::SeqCst);
             ctx.consecutive_failures.store(0, Ordering::SeqCst);
         }
-    }
-}
-
-#[cfg(test)]
-mod feeder_tests {
-    use super::*;
-
-    #[test]
-    fn the_feeder_leads_the_pacer_by_about_fifty_milliseconds() {
-        let burst = |rate: &str| {
-            let q = feeder_quota(rate.parse().unwrap(), std::num::NonZeroU32::MIN).unwrap();
-            q.burst_size().get()
-        };
-        assert_eq!(burst("200/s"), 11, "10 periods of 5 ms, plus the burst");
-        assert_eq!(burst("1/s"), 2, "never less than one period");
-        assert_eq!(burst("100000/s"), 65, "bounded");
-        assert!(feeder_quota(super::super::Rate::Unlimited, std::num::NonZeroU32::MIN).is_none());
     }
 }

@@ -1,12 +1,16 @@
 //! `--rate`: calls started per unit of time, parsed from `5/s`, `300/m`, `1000/h`, a bare
-//! number (per second) or `unlimited`, and turned into a governor GCRA quota.
+//! number (per second) or `unlimited`, and turned into the emission interval of the one
+//! pacer. Rates a schedule cannot hold (slower than one call a day, faster than a call a
+//! microsecond) are refused when parsed, so no later arithmetic can overflow.
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
 
-use governor::Quota;
+/// The longest interval between two calls a rate may ask for.
+const SLOWEST: Duration = Duration::from_secs(24 * 3600);
+/// The shortest: below it the schedule is no longer a limit, just arithmetic.
+const FASTEST: Duration = Duration::from_micros(1);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rate {
@@ -19,14 +23,12 @@ pub enum Rate {
 }
 
 impl Rate {
-    /// The GCRA quota: one permit every `per / count`, at most `burst` at once.
-    pub fn quota(&self, burst: NonZeroU32) -> Option<Quota> {
+    /// The emission interval: one request every `per / count`; `None` when unlimited.
+    pub fn period(&self) -> Option<Duration> {
         match *self {
             Rate::Unlimited => None,
-            Rate::Per { count, per } => {
-                let period = per.div_f64(count).max(Duration::from_nanos(1));
-                Quota::with_period(period).map(|q| q.allow_burst(burst))
-            }
+            // The parser bounds the ratio, so this never overflows or rounds to zero.
+            Rate::Per { count, per } => Some(per.div_f64(count)),
         }
     }
 
@@ -64,6 +66,17 @@ impl FromStr for Rate {
         if !(count.is_finite() && count > 0.0) {
             return Err(format!("rate {s:?} must be more than zero calls"));
         }
+        let period = per.as_secs_f64() / count;
+        if period > SLOWEST.as_secs_f64() {
+            return Err(format!(
+                "rate {s:?} is slower than one call a day; use e.g. 1/h, or --start-at to wait"
+            ));
+        }
+        if period < FASTEST.as_secs_f64() {
+            return Err(format!(
+                "rate {s:?} is faster than a million calls a second; use `unlimited` to lift the limit"
+            ));
+        }
         Ok(Rate::Per { count, per })
     }
 }
@@ -97,17 +110,27 @@ mod tests {
         assert_eq!(per_s("7"), 7.0);
         assert_eq!(per_s(" 2.5 "), 2.5);
         assert_eq!("unlimited".parse::<Rate>(), Ok(Rate::Unlimited));
-        for bad in ["", "0", "-1/s", "5/d", "abc", "nan/s"] {
+        for bad in [
+            "", "0", "-1/s", "5/d", "abc", "nan/s", "1e-300", "0.5/h/2", "1e300/s",
+        ] {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
     }
 
     #[test]
-    fn quota_period_matches_rate() {
-        let one = NonZeroU32::new(1).unwrap();
-        let q = "300/m".parse::<Rate>().unwrap().quota(one).unwrap();
-        assert_eq!(q.replenish_interval(), Duration::from_millis(200));
-        assert_eq!(q.burst_size().get(), 1);
-        assert!(Rate::Unlimited.quota(one).is_none());
+    fn period_matches_rate() {
+        let period = |r: &str| r.parse::<Rate>().unwrap().period().unwrap();
+        assert_eq!(period("300/m"), Duration::from_millis(200));
+        assert_eq!(period("1/h"), Duration::from_secs(3600));
+        assert_eq!(period("1000000/s"), Duration::from_micros(1));
+        assert!(Rate::Unlimited.period().is_none());
+    }
+
+    #[test]
+    fn the_display_form_reads_back() {
+        for r in ["5/s", "300/m", "1000/h", "2.5/s", "unlimited"] {
+            let rate: Rate = r.parse().unwrap();
+            assert_eq!(rate.to_string().parse::<Rate>().unwrap(), rate, "{r}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The pool against a scripted fake caller and a real ledger.
 
+use crate::ledger::RowState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -68,19 +69,8 @@ async fn go(ledger: &Ledger, id: i64, fake: Arc<Fake>, cfg: DispatchConfig) -> D
         done: true,
     });
     let tally = Arc::new(crate::progress::Tally::default());
-    dispatch(
-        ledger.clone(),
-        id,
-        fake,
-        cfg,
-        rx,
-        CancellationToken::new(),
-        tally,
-    )
-    .await
+    dispatch(ledger.clone(), id, fake, cfg, rx, Halt::default(), tally).await
 }
-
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn every_row_is_called_exactly_once() {
@@ -90,7 +80,7 @@ async fn every_row_is_called_exactly_once() {
     assert_eq!(report.stop, Stop::Done);
     assert_eq!(report.requests, 300);
     assert!(fake.seen.lock().unwrap().values().all(|&k| k == 1));
-    assert_eq!(ledger.counts(id).unwrap().state("succeeded"), 300);
+    assert_eq!(ledger.counts(id).unwrap().state(RowState::Succeeded), 300);
 }
 
 #[tokio::test]
@@ -116,7 +106,7 @@ async fn throttled_and_retryable_rows_come_back_and_finish() {
     let report = go(&ledger, id, fake.clone(), cfg()).await;
     assert_eq!(report.stop, Stop::Done);
     let counts = ledger.counts(id).unwrap();
-    assert_eq!(counts.state("succeeded"), 4);
+    assert_eq!(counts.state(RowState::Succeeded), 4);
     assert_eq!(counts.failed.get("retries_exhausted"), Some(&1));
     // A 429 spends no attempt: the row succeeded on its first counted attempt.
     assert_eq!(ledger.row(id, 2).unwrap().unwrap().attempts, 1);
@@ -138,7 +128,7 @@ async fn auth_refusal_stops_and_leaves_rows_pending() {
     let report = go(&ledger, id, Arc::new(fake), cfg()).await;
     assert!(matches!(report.stop, Stop::Auth(_)));
     let counts = ledger.counts(id).unwrap();
-    assert_eq!(counts.state("pending"), 50);
+    assert_eq!(counts.state(RowState::Pending), 50);
 }
 
 #[tokio::test]
@@ -155,7 +145,7 @@ async fn the_breaker_trips_after_consecutive_failures_and_limit_caps_calls() {
     }
     let report = go(&ledger, id, Arc::new(fake), cfg()).await;
     assert_eq!(report.stop, Stop::Breaker);
-    let uncertain = ledger.counts(id).unwrap().state("uncertain");
+    let uncertain = ledger.counts(id).unwrap().state(RowState::Uncertain);
     assert!((20..=20 + 4).contains(&uncertain), "{uncertain}");
 
     let (_d2, ledger2, id2) = setup(30).await;
@@ -170,5 +160,5 @@ async fn the_breaker_trips_after_consecutive_failures_and_limit_caps_calls() {
     )
     .await;
     assert_eq!((report.stop, report.requests), (Stop::Limit, 7));
-    assert_eq!(ledger2.counts(id2).unwrap().state("pending"), 23);
+    assert_eq!(ledger2.counts(id2).unwrap().state(RowState::Pending), 23);
 }

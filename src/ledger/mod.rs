@@ -4,12 +4,14 @@
 
 mod campaigns;
 mod controls;
+mod error;
 mod lease;
 mod migrate;
 mod records;
 mod report;
 mod requeue;
 mod rows;
+mod state;
 mod summary;
 mod webhooks;
 mod writer;
@@ -22,11 +24,13 @@ use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
 pub use controls::{ControlAction, ControlRequest};
+pub use error::{LedgerError, Trouble};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use records::{CallOutcome, RowRecord};
 pub use report::{BREAKDOWN_VALUES, BreakdownLine, FunnelCounts, OutcomeStats, RequestKeys};
-pub use requeue::{AttemptHistory, RETRYABLE_STATES, Redial, Undelivered};
-pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Transition};
+pub use requeue::{AttemptHistory, Redial, Undelivered};
+pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Prior, Transition};
+pub use state::RowState;
 pub use summary::{Counts, LatencyStats};
 pub use webhooks::{EventCounts, NewWebhookEvent, StoredEvent, WebhookEvent};
 pub use writer::{Writer, WriterStats};
@@ -34,32 +38,6 @@ pub use writer::{Writer, WriterStats};
 /// How long a connection waits for another process's write lock before giving up. The
 /// webhook receiver and a run share one file; neither may fail because the other is busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("cannot open the ledger {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error(
-        "the ledger {path} was written by a newer dialer (schema {found}, this one knows {known}); upgrade dialer"
-    )]
-    TooNew {
-        path: PathBuf,
-        found: u32,
-        known: u32,
-    },
-    #[error("ledger query failed: {0}")]
-    Sql(#[from] rusqlite::Error),
-    #[error("ledger commit failed: {0}; check free disk space and permissions")]
-    Commit(String),
-    #[error("the ledger writer stopped (the ledger may be locked or the disk full)")]
-    WriterGone,
-    #[error("no campaign named {0:?} in the ledger; `dialer status` lists them")]
-    NoSuchCampaign(String),
-}
 
 /// An open ledger: a writer thread plus a read connection.
 #[derive(Clone)]

@@ -258,14 +258,19 @@ impl Ledger {
             let mut st = c.prepare_cached(
                 "SELECT CASE WHEN json_valid(coalesce(request, contact))
                              THEN json_extract(coalesce(request, contact), ?2) END AS v,
-                        count(*), sum(attempts > 0), sum(state = 'succeeded'),
+                        count(*), sum(attempts > 0), sum(state = ?4),
                         sum(coalesce(delivery_status = 'pass', 0))
                  FROM rows WHERE campaign_id = ?1
                  GROUP BY v ORDER BY count(*) DESC, v LIMIT ?3",
             )?;
             let n = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|v| v as u64);
             st.query_map(
-                rusqlite::params![campaign_id, path, BREAKDOWN_VALUES as i64],
+                rusqlite::params![
+                    campaign_id,
+                    path,
+                    BREAKDOWN_VALUES as i64,
+                    super::RowState::Succeeded.as_str()
+                ],
                 |r| {
                     let value: Option<rusqlite::types::Value> = r.get(0)?;
                     Ok(BreakdownLine {

@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Ledger, LedgerError, now_ms};
+use super::{Ledger, LedgerError, RowState, now_ms};
 
 /// One entry of a row's attempt history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -16,9 +16,6 @@ pub struct AttemptHistory {
     pub error: Option<String>,
     pub latency_ms: Option<i64>,
 }
-
-/// Row states `dialer retry --status` may put back in the queue.
-pub const RETRYABLE_STATES: [&str; 2] = ["failed", "uncertain"];
 
 impl Ledger {
     /// A row's attempts, oldest first.
@@ -49,10 +46,14 @@ impl Ledger {
 
     /// Puts every row in one of `states` back to `pending` with a fresh attempt budget,
     /// noting it in each row's history. Returns how many rows were requeued.
-    pub async fn requeue(&self, campaign_id: i64, states: Vec<String>) -> Result<u64, LedgerError> {
-        let states: Vec<String> = states
+    pub async fn requeue(
+        &self,
+        campaign_id: i64,
+        states: Vec<RowState>,
+    ) -> Result<u64, LedgerError> {
+        let states: Vec<RowState> = states
             .into_iter()
-            .filter(|s| RETRYABLE_STATES.contains(&s.as_str()))
+            .filter(|s| RowState::RETRYABLE.contains(s))
             .collect();
         self.writer
             .call(move |tx| {

@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Ledger, LedgerError, now_ms};
+use super::{Ledger, LedgerError, RowState, now_ms};
 use crate::plan::SkipReason;
 
 /// A planned row on its way into the ledger.
@@ -42,11 +42,23 @@ pub struct DialRow {
     pub timezone: Option<String>,
 }
 
-/// A committed `in_flight` mark: the attempt number and the attempt's history record.
+/// A committed `in_flight` mark: the attempt number, the attempt's history record, and
+/// what the row held before, so a mark whose request never left can be undone exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InFlight {
     pub attempt: u32,
     pub attempt_id: i64,
+    pub marked_at: i64,
+    pub prior: Prior,
+}
+
+/// The columns an `in_flight` mark overwrites, as they were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prior {
+    pub state: RowState,
+    pub next_attempt_at: Option<i64>,
+    pub first_attempt_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
 }
 
 /// Where an attempt leaves its row.
@@ -80,13 +92,15 @@ pub struct AttemptRecord {
     pub class: &'static str,
     pub http_status: Option<u16>,
     pub latency_ms: i64,
+    /// When the request actually left (unix ms); `None`: the time of the mark.
+    pub sent_at: Option<i64>,
     pub transition: Transition,
 }
 
 fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::Result<bool> {
     let line = row.line as i64;
     let (state, reason, detail, dial_key, duplicate_of) = match row.skip {
-        Some((reason, detail)) => ("skipped", Some(reason), Some(detail), None, None),
+        Some((reason, detail)) => (RowState::Skipped, Some(reason), Some(detail), None, None),
         None => {
             let earlier: Option<i64> = tx
                 .prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
@@ -94,13 +108,13 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
                 .optional()?;
             match earlier {
                 Some(first) => (
-                    "skipped",
+                    RowState::Skipped,
                     Some(SkipReason::Duplicate),
                     Some(format!("same number as line {first}")),
                     None,
                     Some(first),
                 ),
-                None => ("pending", None, None, row.e164.clone(), None),
+                None => (RowState::Pending, None, None, row.e164.clone(), None),
             }
         }
     };
@@ -124,7 +138,7 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         row.zone_source,
         row.contact,
     ])?;
-    Ok(state == "pending")
+    Ok(state == RowState::Pending)
 }
 
 impl Ledger {
@@ -222,19 +236,32 @@ impl Ledger {
         self.writer
             .call(move |tx| {
                 let now = now_ms();
-                let attempt: Option<u32> = tx
+                let prior: Option<Prior> = tx
+                    .prepare_cached(
+                        "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
+                         FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
+                    )?
+                    .query_row([row_id], |r| {
+                        Ok(Prior {
+                            state: r.get(0)?,
+                            next_attempt_at: r.get(1)?,
+                            first_attempt_at: r.get(2)?,
+                            last_attempt_at: r.get(3)?,
+                        })
+                    })
+                    .optional()?;
+                let Some(prior) = prior else {
+                    return Ok(None);
+                };
+                let attempt: u32 = tx
                     .prepare_cached(
                         "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
                              first_attempt_at = coalesce(first_attempt_at, ?2),
                              last_attempt_at = ?2, next_attempt_at = NULL
-                         WHERE id = ?1 AND state IN ('pending', 'retry_wait')
+                         WHERE id = ?1
                          RETURNING attempts",
                     )?
-                    .query_row(params![row_id, now], |r| r.get(0))
-                    .optional()?;
-                let Some(attempt) = attempt else {
-                    return Ok(None);
-                };
+                    .query_row(params![row_id, now], |r| r.get(0))?;
                 tx.prepare_cached(
                     "INSERT INTO attempts (campaign_id, line, attempt, started_at)
                      VALUES (?1, ?2, ?3, ?4)",
@@ -243,18 +270,50 @@ impl Ledger {
                 Ok(Some(InFlight {
                     attempt,
                     attempt_id: tx.last_insert_rowid(),
+                    marked_at: now,
+                    prior,
                 }))
             })
             .await
     }
 
-    /// Records a finished attempt and moves its row to the state the policy chose.
+    /// Undoes an `in_flight` mark whose request never left (its calling window closed at
+    /// the gate, a 429 pause, a stop): the row gets back exactly what it had, the attempt
+    /// is given back and its history record removed. As durable as the mark was.
+    pub async fn unmark_in_flight(&self, row_id: i64, mark: InFlight) -> Result<(), LedgerError> {
+        self.writer
+            .call(move |tx| {
+                let p = mark.prior;
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE rows SET state = ?2, attempts = max(attempts - 1, 0),
+                             next_attempt_at = ?3, first_attempt_at = ?4, last_attempt_at = ?5
+                         WHERE id = ?1 AND state = 'in_flight'",
+                    )?
+                    .execute(params![
+                        row_id,
+                        p.state,
+                        p.next_attempt_at,
+                        p.first_attempt_at,
+                        p.last_attempt_at
+                    ])?;
+                if n == 1 {
+                    tx.prepare_cached("DELETE FROM attempts WHERE id = ?1")?
+                        .execute([mark.attempt_id])?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Records a finished attempt and moves its row to the state the policy chose. `false`
+    /// when the row was no longer `in_flight` (another process moved it): nothing changed.
     pub async fn finish_attempt(
         &self,
         row_id: i64,
         inflight: InFlight,
         record: AttemptRecord,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<bool, LedgerError> {
         self.writer
             .call(move |tx| finish(tx, row_id, inflight, record))
             .await
@@ -298,8 +357,11 @@ fn finish(
     row_id: i64,
     inflight: InFlight,
     rec: AttemptRecord,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let now = now_ms();
+    let sent_at = rec.sent_at.unwrap_or(inflight.marked_at);
+    // The first attempt's time is the send's, unless an earlier attempt already set it.
+    let first_attempt_at = inflight.prior.first_attempt_at.unwrap_or(sent_at);
     let error = match &rec.transition {
         Transition::Succeeded { .. } => None,
         Transition::Failed { message, .. }
@@ -307,31 +369,21 @@ fn finish(
         | Transition::Uncertain { message }
         | Transition::Requeue { message } => Some(message.clone()),
     };
-    tx.prepare_cached(
-        "UPDATE attempts SET ended_at = ?2, http_status = ?3, class = ?4, error = ?5,
-             latency_ms = ?6
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        inflight.attempt_id,
-        now,
-        rec.http_status,
-        rec.class,
-        error,
-        rec.latency_ms
-    ])?;
     // What each transition sets beyond the common columns; SQL keeps the rest as it is.
     let (state, reason, response, call_id, next_attempt_at) = match rec.transition {
-        Transition::Succeeded { body, call_id } => ("succeeded", None, Some(body), call_id, None),
-        Transition::Failed { reason, .. } => ("failed", Some(reason), None, None, None),
+        Transition::Succeeded { body, call_id } => {
+            (RowState::Succeeded, None, Some(body), call_id, None)
+        }
+        Transition::Failed { reason, .. } => (RowState::Failed, Some(reason), None, None, None),
         Transition::RetryWait {
             next_attempt_at, ..
-        } => ("retry_wait", None, None, None, Some(next_attempt_at)),
-        Transition::Uncertain { .. } => ("uncertain", None, None, None, None),
-        Transition::Requeue { .. } => ("pending", None, None, None, None),
+        } => (RowState::RetryWait, None, None, None, Some(next_attempt_at)),
+        Transition::Uncertain { .. } => (RowState::Uncertain, None, None, None, None),
+        Transition::Requeue { .. } => (RowState::Pending, None, None, None, None),
     };
-    tx.prepare_cached(
-        "UPDATE rows SET http_status = ?2, latency_ms = ?3, error = ?4,
+    let moved = tx
+        .prepare_cached(
+            "UPDATE rows SET http_status = ?2, latency_ms = ?3, error = ?4,
              -- A webhook may have proved the call placed while its answer was on its way.
              state = CASE WHEN ?5 = 'uncertain' AND outcome_at IS NOT NULL THEN 'succeeded'
                           ELSE ?5 END,
@@ -340,19 +392,39 @@ fn finish(
              call_id = CASE WHEN ?5 = 'succeeded' THEN ?8 ELSE call_id END,
              next_attempt_at = CASE WHEN ?5 = 'retry_wait' THEN ?9 ELSE next_attempt_at END,
              -- 429 and auth refusals placed no call: the attempt is given back.
-             attempts = CASE WHEN ?5 = 'pending' THEN max(attempts - 1, 0) ELSE attempts END
+             attempts = CASE WHEN ?5 = 'pending' THEN max(attempts - 1, 0) ELSE attempts END,
+             first_attempt_at = ?10, last_attempt_at = ?11
+         WHERE id = ?1 AND state = 'in_flight'",
+        )?
+        .execute(params![
+            row_id,
+            rec.http_status,
+            rec.latency_ms,
+            error,
+            state,
+            reason,
+            response,
+            call_id,
+            next_attempt_at,
+            first_attempt_at,
+            sent_at,
+        ])?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "UPDATE attempts SET started_at = ?2, ended_at = ?3, http_status = ?4, class = ?5,
+             error = ?6, latency_ms = ?7
          WHERE id = ?1",
     )?
     .execute(params![
-        row_id,
+        inflight.attempt_id,
+        sent_at,
+        now,
         rec.http_status,
-        rec.latency_ms,
+        rec.class,
         error,
-        state,
-        reason,
-        response,
-        call_id,
-        next_attempt_at
+        rec.latency_ms
     ])?;
-    Ok(())
+    Ok(true)
 }

@@ -1,6 +1,7 @@
 //! Counting queries behind the summary and `status`: rows per state and per skip reason,
 //! latency percentiles, the span of attempts.
 
+use crate::ledger::RowState;
 use std::collections::BTreeMap;
 
 use rusqlite::params;
@@ -13,7 +14,7 @@ use super::{Ledger, LedgerError};
 pub struct Counts {
     pub total: u64,
     /// state -> rows, for every state that has at least one row.
-    pub states: BTreeMap<String, u64>,
+    pub states: BTreeMap<RowState, u64>,
     /// skip reason -> rows.
     pub skipped: BTreeMap<String, u64>,
     /// failure reason -> rows.
@@ -21,13 +22,22 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn state(&self, s: &str) -> u64 {
-        self.states.get(s).copied().unwrap_or(0)
+    pub fn state(&self, s: RowState) -> u64 {
+        self.states.get(&s).copied().unwrap_or(0)
     }
 
     /// Rows that still need dialing: `pending`, `retry_wait` or `in_flight`.
     pub fn open(&self) -> u64 {
-        self.state("pending") + self.state("retry_wait") + self.state("in_flight")
+        self.states
+            .iter()
+            .filter(|(s, _)| s.is_open())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Rows that make a finished run exit 1: `failed` or `uncertain`.
+    pub fn troubled(&self) -> u64 {
+        self.state(RowState::Failed) + self.state(RowState::Uncertain)
     }
 }
 
@@ -77,9 +87,9 @@ impl Ledger {
             )?;
             let mut rows = st.query([campaign_id])?;
             while let Some(r) = rows.next()? {
-                let state: String = r.get(0)?;
+                let state: RowState = r.get(0)?;
                 let reason: Option<String> = r.get(1)?;
-                let by_reason = if state == "skipped" {
+                let by_reason = if state == RowState::Skipped {
                     &mut counts.skipped
                 } else {
                     &mut counts.failed

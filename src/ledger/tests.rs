@@ -2,6 +2,7 @@
 
 use super::testing::{campaign_with, dial, insert};
 use super::*;
+use crate::ledger::RowState;
 use crate::plan::SkipReason;
 
 async fn fresh() -> (tempfile::TempDir, Ledger, Campaign) {
@@ -75,6 +76,7 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE request_keys; ALTER TABLE rows DROP COLUMN contact;
+         ALTER TABLE leases DROP COLUMN holder_start;
          DELETE FROM schema_migrations WHERE version >= 4;",
     )
     .unwrap();
@@ -83,6 +85,15 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     let (meta, tags) = keys(&upgraded, c.id);
     assert_eq!(meta, ["account", "branch"]);
     assert_eq!(tags, ["amount"]);
+    // Migration 0006 kept every row while it rebuilt the table with its CHECK.
+    assert_eq!(upgraded.counts(c.id).unwrap().total, 2);
+    let bad = rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE rows SET state = 'done'", []);
+    assert!(
+        bad.is_err(),
+        "the CHECK refuses a state that does not exist"
+    );
 }
 
 #[tokio::test]
@@ -137,6 +148,7 @@ async fn a_requeued_attempt_is_given_back() {
     let row = ledger.pending_after(c.id, 0, 10).await.unwrap().remove(0);
     let inflight = ledger.mark_in_flight(c.id, &row).await.unwrap().unwrap();
     let rec = AttemptRecord {
+        sent_at: None,
         class: "throttled",
         http_status: Some(429),
         latency_ms: 3,
@@ -169,7 +181,7 @@ async fn concurrent_writers_share_commits() {
     let after = ledger.writer().stats().await;
     assert_eq!(after.ops - before.ops, 200);
     assert!(after.commits - before.commits <= 200);
-    assert_eq!(ledger.counts(c.id).unwrap().state("in_flight"), 200);
+    assert_eq!(ledger.counts(c.id).unwrap().state(RowState::InFlight), 200);
 }
 
 #[tokio::test]
@@ -197,7 +209,7 @@ async fn a_dead_holders_lease_is_taken_over() {
         .writer()
         .call(move |tx| {
             tx.execute(
-                "INSERT INTO leases VALUES (?1, ?2, ?3, 'dead', ?4, ?4)",
+                "INSERT INTO leases (campaign_id, holder_pid, holder_host, token, acquired_at, heartbeat_at) VALUES (?1, ?2, ?3, 'dead', ?4, ?4)",
                 rusqlite::params![c.id, u32::MAX, lease::hostname(), now_ms()],
             )
         })

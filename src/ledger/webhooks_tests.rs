@@ -24,6 +24,7 @@ async fn dial(ledger: &Ledger, c: &Campaign, line: u64, t: Option<Transition>) {
     let inflight = inflight.expect("was pending");
     if let Some(transition) = t {
         let record = AttemptRecord {
+            sent_at: None,
             class: "test",
             http_status: Some(500),
             latency_ms: 5,

@@ -16,7 +16,7 @@ const MAX_BATCH: usize = 4096;
 
 type Job = Box<dyn FnOnce(&Transaction<'_>) -> Completion + Send>;
 /// Runs after the commit (with the commit's result) to answer the waiter.
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
 
 /// Commits done and operations written, for benchmarks and the "group commit at work" figure.
 #[derive(Debug, Default, Clone, Copy)]
@@ -90,11 +90,11 @@ impl Writer {
             // A savepoint per operation: one failing statement must not roll back the
             // other callers' work that shares this transaction.
             let result = run_in_savepoint(tx, f);
-            Box::new(move |commit: Result<(), String>| {
+            Box::new(move |commit: Result<(), &rusqlite::Error>| {
                 let answer = match (result, commit) {
                     (Ok(v), Ok(())) => Ok(v),
                     (Err(e), _) => Err(LedgerError::Sql(e)),
-                    (Ok(_), Err(e)) => Err(LedgerError::Commit(e)),
+                    (Ok(_), Err(e)) => Err(LedgerError::Commit(clone_error(e))),
                 };
                 let _ = done.send(answer);
             })
@@ -145,7 +145,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
         let ops = batch.len() as u64;
         let (completions, commit) = commit_batch(&mut conn, batch.drain(..));
         for complete in completions {
-            complete(commit.clone());
+            complete(commit.as_ref().map(|_| ()));
         }
         if commit.is_ok() {
             stats.commits += 1;
@@ -157,7 +157,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
 fn commit_batch(
     conn: &mut Connection,
     jobs: impl Iterator<Item = Job>,
-) -> (Vec<Completion>, Result<(), String>) {
+) -> (Vec<Completion>, Result<(), rusqlite::Error>) {
     // IMMEDIATE takes the write lock up front, so a second process (the webhook receiver)
     // makes us wait on busy_timeout instead of failing a lock upgrade half-way.
     let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
@@ -166,10 +166,24 @@ fn commit_batch(
             // Dropping the jobs drops their reply channels: each waiter gets `WriterGone`
             // and nothing it asked for was written, which is the truth.
             tracing::error!("the ledger could not start a transaction: {e}");
-            return (Vec::new(), Err(e.to_string()));
+            return (Vec::new(), Err(e));
         }
     };
     let completions: Vec<Completion> = jobs.map(|job| job(&tx)).collect();
-    let commit = tx.commit().map_err(|e| e.to_string());
+    let commit = tx.commit();
     (completions, commit)
+}
+
+/// `rusqlite::Error` is not `Clone`; a commit failure is shared by every waiter of the
+/// batch, so each gets the same code and message.
+fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
 }

@@ -10,7 +10,13 @@ use crate::api::types::{META_CAMPAIGN, META_ROW};
 pub struct Mapping {
     headers: Vec<String>,
     fields: Vec<Field>,
+    /// The auto-mapped `name`/`full_name` column that also fills firstName and lastName,
+    /// because the file has no column for either (see [`Mapping::full_name_column`]).
+    full_name: Option<usize>,
 }
+
+/// Headers (folded) that hold a contact's whole name in one cell.
+const FULL_NAME_HEADERS: [&str; 4] = ["name", "fullname", "contactname", "customername"];
 
 /// The field a header maps to without `--map`. Headers are compared case-, space-, `_`- and
 /// `-`-insensitively; `tag:KEY` is a prompt tag; anything else is metadata under the header
@@ -129,7 +135,33 @@ impl Mapping {
                 });
             }
         }
-        Ok(Mapping { headers, fields })
+        let full_name = full_name_column(&headers, &fields, &overridden_by);
+        Ok(Mapping {
+            headers,
+            fields,
+            full_name,
+        })
+    }
+
+    /// The column whose cell is split into firstName and lastName: a `name`, `full_name`,
+    /// `contact_name` or `customer_name` column left to auto-mapping (it still goes to
+    /// metadata too, as every unnamed column does), when no column is firstName or
+    /// lastName. A `--map` of that column, or a first/last name column, turns this off.
+    pub fn full_name_column(&self) -> Option<usize> {
+        self.full_name
+    }
+
+    /// `(header, what it fills)` for every column, for the dry run's list: like
+    /// [`Mapping::columns`], with the name split spelled out.
+    pub fn described(&self) -> impl Iterator<Item = (&str, String)> {
+        self.columns().enumerate().map(|(i, (header, field))| {
+            let what = if Some(i) == self.full_name {
+                format!("firstName + lastName (split at the first space), {field}")
+            } else {
+                field.to_string()
+            };
+            (header, what)
+        })
     }
 
     /// `(header, field)` for every column, in header order.
@@ -147,6 +179,24 @@ impl Mapping {
     pub(super) fn fields(&self) -> &[Field] {
         &self.fields
     }
+}
+
+fn full_name_column(
+    headers: &[String],
+    fields: &[Field],
+    overridden_by: &[Option<usize>],
+) -> Option<usize> {
+    if fields
+        .iter()
+        .any(|f| matches!(f, Field::FirstName | Field::LastName))
+    {
+        return None;
+    }
+    headers.iter().enumerate().position(|(i, h)| {
+        overridden_by[i].is_none()
+            && matches!(fields[i], Field::Metadata(_))
+            && FULL_NAME_HEADERS.contains(&fold(h).as_str())
+    })
 }
 
 /// The column a `--map` names: the header as written (trimmed), else the one header that
@@ -224,8 +274,8 @@ pub(crate) fn looks_like_number(s: &str) -> bool {
     digits >= 3
 }
 
-/// Quotes for a POSIX shell when needed, so the suggested `--map` can be pasted as is.
-fn shell_quote(s: &str) -> String {
+/// Quotes for a POSIX shell when needed, so a suggested command can be pasted as is.
+pub(crate) fn shell_quote(s: &str) -> String {
     let plain = s
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "=._-:/@+,".contains(c));

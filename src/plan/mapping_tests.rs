@@ -283,3 +283,33 @@ fn number_like_text() {
         assert!(!looks_like_number(no), "{no}");
     }
 }
+
+#[test]
+fn a_whole_name_column_fills_the_names_only_when_no_name_column_exists() {
+    let m = Mapping::from_headers(&headers(&["phone", "Full Name"]), &[]).unwrap();
+    assert_eq!(m.full_name_column(), Some(1));
+    // It stays in metadata as before, and the dry run says it is split.
+    assert_eq!(fields_of(&m)[1].1, Field::Metadata("Full Name".into()));
+    let described: Vec<(&str, String)> = m.described().collect();
+    assert_eq!(
+        described[1].1,
+        "firstName + lastName (split at the first space), metadata.Full Name"
+    );
+    assert_eq!(described[0].1, "numberToCall");
+
+    for list in [
+        ["phone", "name", "first_name"],
+        ["phone", "name", "surname"],
+        ["phone", "account", "notes"],
+    ] {
+        let m = Mapping::from_headers(&headers(&list), &[]).unwrap();
+        assert_eq!(m.full_name_column(), None, "{list:?}");
+    }
+    // A --map of the column is the user's own choice, and so is one naming a first name.
+    let own = [("name".to_string(), Field::Metadata("who".into()))];
+    let m = Mapping::from_headers(&headers(&["phone", "name"]), &own).unwrap();
+    assert_eq!(m.full_name_column(), None);
+    let first = [("nick".to_string(), Field::FirstName)];
+    let m = Mapping::from_headers(&headers(&["phone", "name", "nick"]), &first).unwrap();
+    assert_eq!(m.full_name_column(), None);
+}

@@ -95,17 +95,9 @@ pub enum PlanError {
 
 /// `"a", "b"` for messages; `(none)` for an empty list.
 pub(crate) fn quote_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    for item in items {
-        if !out.is_empty() {
-            out.push_str(", ");
-        }
-        out.push('"');
-        out.push_str(item);
-        out.push('"');
+    let items: Vec<String> = items.into_iter().map(str::to_string).collect();
+    if items.is_empty() {
+        return "(none)".into();
     }
-    if out.is_empty() {
-        out.push_str("(none)");
-    }
-    out
+    crate::text::header_list(&items)
 }

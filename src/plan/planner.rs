@@ -85,6 +85,8 @@ struct Columns {
     number: (usize, String),
     first_name: Option<usize>,
     last_name: Option<usize>,
+    /// A whole-name column split into first and last name (only when neither has a column).
+    full_name: Option<usize>,
     email: Option<usize>,
     contact_uuid: Option<usize>,
     template: Option<usize>,
@@ -99,6 +101,7 @@ impl Columns {
             number: (0, String::new()),
             first_name: None,
             last_name: None,
+            full_name: mapping.full_name_column(),
             email: None,
             contact_uuid: None,
             template: None,
@@ -175,9 +178,13 @@ impl Planner {
         metadata.extend(pairs(&c.metadata));
         metadata.insert(META_CAMPAIGN.to_owned(), self.opts.campaign.clone());
         metadata.insert(META_ROW.to_owned(), line.to_string());
+        let (first_name, last_name) = match c.full_name.and_then(cell) {
+            Some(whole) => split_name(whole),
+            None => (text(c.first_name), text(c.last_name)),
+        };
         Contact {
-            first_name: text(c.first_name),
-            last_name: text(c.last_name),
+            first_name,
+            last_name,
             email: text(c.email),
             prompt_tags: pairs(&c.prompt_tags).collect(),
             metadata,
@@ -203,7 +210,10 @@ impl Planner {
             Err(NumberError::Missing) => {
                 return skip(
                     SkipReason::MissingNumber,
-                    format!("The phone column \"{}\" is empty.", c.number.1),
+                    format!(
+                        "The phone column {} is empty.",
+                        crate::text::quote(&c.number.1)
+                    ),
                     None,
                 );
             }
@@ -306,6 +316,16 @@ impl Planner {
     }
 }
 
+/// "Sara Al Harbi" -> ("Sara", "Al Harbi"): the first word is what an agent greets a
+/// contact by, and everything after it stays together as the family name. One word is a
+/// first name only.
+fn split_name(whole: &str) -> (Option<String>, Option<String>) {
+    match whole.split_once(char::is_whitespace) {
+        Some((first, rest)) => (Some(first.to_owned()), Some(rest.trim().to_owned())),
+        None => (Some(whole.to_owned()), None),
+    }
+}
+
 /// The `(key, cell)` pairs of `cols` whose cells are not empty, trimmed.
 fn filled<'a>(
     fields: &'a [String],
@@ -325,12 +345,14 @@ fn skip(reason: SkipReason, detail: String, e164: Option<String>) -> Planned {
     }
 }
 
-/// A cell quoted in a detail sentence, cut so that a pasted paragraph stays one sentence.
-fn shorten(s: &str) -> std::borrow::Cow<'_, str> {
+/// A cell quoted in a detail sentence: control characters escaped (the sentence reaches
+/// terminals), and cut so that a pasted paragraph stays one sentence.
+fn shorten(s: &str) -> String {
     const MAX: usize = 40;
+    let s = crate::text::escape_controls(s);
     match s.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
-        None => s.into(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.into_owned(),
     }
 }
 

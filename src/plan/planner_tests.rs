@@ -343,3 +343,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_whole_name_column_is_split_at_the_first_space_into_first_and_last_name() {
+    let planner = Planner::new(
+        mapping(&["phone", "name"], &[]),
+        opts(),
+        SuppressList::empty(),
+    )
+    .unwrap();
+    let plan = |name: &str| {
+        let fields = vec!["0501234567".to_string(), name.to_string()];
+        call(planner.plan(2, &fields)).request
+    };
+    let r = plan("  Sara  Al Harbi ");
+    assert_eq!(r.first_name.as_deref(), Some("Sara"));
+    assert_eq!(r.last_name.as_deref(), Some("Al Harbi"));
+    assert_eq!(
+        r.metadata.get("name").map(String::as_str),
+        Some("Sara  Al Harbi")
+    );
+    let r = plan("Madonna");
+    assert_eq!(
+        (r.first_name.as_deref(), r.last_name.as_deref()),
+        (Some("Madonna"), None)
+    );
+    let r = plan("");
+    assert_eq!((r.first_name, r.last_name), (None, None));
+}

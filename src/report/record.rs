@@ -2,6 +2,7 @@
 //! contact's names from the request that was sent, times as RFC 3339 UTC, the webhook's
 //! outcome beside the dialer's own result). Every output format is built from it.
 
+use crate::ledger::RowState;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -142,18 +143,7 @@ impl Record {
 
 /// Which rows a report includes: every row, or those in the given states.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatusFilter(Vec<String>);
-
-/// Every state a row can be in (SPEC.md, "Row states").
-pub const ROW_STATES: [&str; 7] = [
-    "pending",
-    "in_flight",
-    "succeeded",
-    "failed",
-    "retry_wait",
-    "uncertain",
-    "skipped",
-];
+pub struct StatusFilter(Vec<RowState>);
 
 impl StatusFilter {
     /// The states as given to `--status` (case-insensitive, spaces ignored); an empty list
@@ -165,12 +155,7 @@ impl StatusFilter {
             if s.is_empty() {
                 continue;
             }
-            if !ROW_STATES.contains(&s.as_str()) {
-                return Err(format!(
-                    "unknown row state {s:?} in --status; use one or more of {}",
-                    ROW_STATES.join(", ")
-                ));
-            }
+            let s: RowState = s.parse().map_err(|e| format!("--status: {e}"))?;
             if !keep.contains(&s) {
                 keep.push(s);
             }
@@ -179,11 +164,11 @@ impl StatusFilter {
     }
 
     pub fn keeps(&self, state: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|s| s == state)
+        self.0.is_empty() || self.0.iter().any(|s| s.as_str() == state)
     }
 
     /// The states kept, or empty for every row.
-    pub fn states(&self) -> &[String] {
+    pub fn states(&self) -> &[RowState] {
         &self.0
     }
 }

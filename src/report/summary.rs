@@ -4,17 +4,19 @@
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-use crate::ledger::{Campaign, Counts, LatencyStats, Ledger, LedgerError, OutcomeStats};
+use crate::ledger::{Campaign, Counts, LatencyStats, Ledger, LedgerError, OutcomeStats, RowState};
 
 /// The row states in the order a reader expects them.
-pub const STATES: [&str; 7] = [
-    "succeeded",
-    "failed",
-    "uncertain",
-    "skipped",
-    "pending",
-    "retry_wait",
-    "in_flight",
+pub const STATES: [RowState; 9] = [
+    RowState::Succeeded,
+    RowState::Failed,
+    RowState::Uncertain,
+    RowState::Skipped,
+    RowState::Pending,
+    RowState::RetryWait,
+    RowState::InFlight,
+    RowState::Expired,
+    RowState::Cancelled,
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +99,7 @@ impl Summary {
         let funnel = Funnel {
             rows: counts.total,
             dialed: more.dialed,
-            placed: counts.state("succeeded"),
+            placed: counts.state(crate::ledger::RowState::Succeeded),
             reached: outcomes.as_ref().map_or(0, |o| o.delivered()),
             talk_minutes: more.talk_s as f64 / 60.0,
         };
@@ -126,12 +128,17 @@ impl Summary {
         let num = |n: u64| Cell::new(n).set_alignment(CellAlignment::Right);
         for state in STATES {
             let n = self.counts.state(state);
-            if n > 0 || matches!(state, "succeeded" | "failed" | "skipped") {
+            if n > 0
+                || matches!(
+                    state,
+                    RowState::Succeeded | RowState::Failed | RowState::Skipped
+                )
+            {
                 t.add_row(vec![Cell::new(state), num(n)]);
             }
             let reasons = match state {
-                "skipped" => &self.counts.skipped,
-                "failed" => &self.counts.failed,
+                RowState::Skipped => &self.counts.skipped,
+                RowState::Failed => &self.counts.failed,
                 _ => continue,
             };
             for (reason, n) in reasons {
@@ -208,13 +215,13 @@ impl CampaignLine {
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
         let mut header = vec!["campaign", "created"];
-        header.extend(STATES.iter().take(5));
+        header.extend(STATES.iter().take(5).map(|s| s.as_str()));
         header.extend(["total", "done"]);
         t.set_header(header);
         for l in lines {
             let mut row = vec![Cell::new(&l.campaign), Cell::new(&l.created_at)];
             for s in STATES.iter().take(5) {
-                row.push(Cell::new(l.counts.state(s)).set_alignment(CellAlignment::Right));
+                row.push(Cell::new(l.counts.state(*s)).set_alignment(CellAlignment::Right));
             }
             row.push(Cell::new(l.counts.total).set_alignment(CellAlignment::Right));
             row.push(Cell::new(format!("{:.1} %", l.done_pct)).set_alignment(CellAlignment::Right));

@@ -96,6 +96,12 @@ impl Sandbox {
         self.shared.calls()
     }
 
+    /// When each call request arrived (unix microseconds, in arrival order; the first
+    /// 100,000), read by the sandbox's own clock.
+    pub fn arrivals(&self) -> Vec<i64> {
+        self.shared.arrivals()
+    }
+
     /// Stops accepting connections, answers hung requests (504) and waits until every
     /// connection is closed.
     pub async fn shutdown(mut self) {

@@ -78,7 +78,13 @@ struct Inner {
     numbers: HashMap<String, NumberState>,
     total_calls: u64,
     kept: Vec<Value>,
+    /// Wall-clock arrival of each call request (unix microseconds), the first
+    /// [`KEPT_ARRIVALS`]: tests compare them with the ledger's send times.
+    arrivals: Vec<i64>,
 }
+
+/// Arrivals kept for [`Shared::arrivals`]; bounded so a long run's memory stays flat.
+pub const KEPT_ARRIVALS: usize = 100_000;
 
 #[derive(Debug)]
 pub struct Shared {
@@ -126,6 +132,7 @@ impl Shared {
             numbers,
             total_calls: 0,
             kept: Vec::new(),
+            arrivals: Vec::new(),
         };
         Shared {
             rate: config.rate_cap.map(|cap| Mutex::new(RateWindow::new(cap))),
@@ -147,6 +154,9 @@ impl Shared {
         let mut inner = lock(&self.inner);
         let at = self.nanos_since_start(Instant::now());
         inner.request_window.record(at);
+        if inner.arrivals.len() < KEPT_ARRIVALS {
+            inner.arrivals.push(jiff::Timestamp::now().as_microsecond());
+        }
         let delay = self
             .config
             .latency
@@ -230,6 +240,10 @@ impl Shared {
 
     pub fn calls(&self) -> Vec<Value> {
         lock(&self.inner).kept.clone()
+    }
+
+    pub fn arrivals(&self) -> Vec<i64> {
+        lock(&self.inner).arrivals.clone()
     }
 
     fn nanos_since_start(&self, now: Instant) -> u64 {

@@ -197,11 +197,19 @@ impl Iterator for CsvSource {
 ///
 /// Meant to run beside the dialing for a progress-bar total: it parses bytes only, allocating
 /// nothing per record or field, and streams like the reader itself.
-pub fn count_records(path: &Path, opts: &SourceOptions) -> Result<u64, SourceError> {
+/// Gives up (with the count so far) when `stop` says so.
+pub fn count_records(
+    path: &Path,
+    opts: &SourceOptions,
+    stop: &dyn Fn() -> bool,
+) -> Result<u64, SourceError> {
     let (mut records, _, _) = open_records(open_file(path)?, opts)?;
     let mut count = 0u64;
     while records.next_record()?.is_some() {
         count += 1;
+        if count.is_multiple_of(4096) && stop() {
+            break;
+        }
     }
     Ok(count.saturating_sub(1))
 }

@@ -31,7 +31,10 @@ fn an_empty_file_is_an_error_and_a_header_only_file_has_no_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.csv");
     std::fs::write(&path, b"").unwrap();
-    assert_eq!(count_records(&path, &SourceOptions::default()).unwrap(), 0);
+    assert_eq!(
+        count_records(&path, &SourceOptions::default(), &|| false).unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -51,7 +54,7 @@ fn bad_options_and_missing_files_are_errors_that_say_so() {
         .unwrap();
     assert!(err.to_string().contains("no_such_file.csv"), "{err}");
     assert!(matches!(
-        count_records(&missing, &SourceOptions::default()),
+        count_records(&missing, &SourceOptions::default(), &|| false),
         Err(SourceError::Open { .. })
     ));
 }
@@ -165,7 +168,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("input.csv");
         std::fs::write(&path, &bytes).unwrap();
-        let counted = count_records(&path, &o).unwrap();
+        let counted = count_records(&path, &o, &|| false).unwrap();
         let Ok(mut source) = CsvSource::open(&path, &o) else {
             return Ok(());
         };

@@ -227,6 +227,7 @@ async fn an_uncertain_row_is_turned_succeeded_by_its_webhook() {
     let inflight = f.ledger.mark_in_flight(f.campaign.id, &row).await;
     let inflight = inflight.expect("mark").expect("was pending");
     let record = AttemptRecord {
+        sent_at: None,
         class: "uncertain",
         http_status: Some(500),
         latency_ms: 12,

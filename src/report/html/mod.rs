@@ -256,7 +256,12 @@ impl Page {
             let _ = writeln!(
                 s,
                 "<p class=\"note\">Only rows with status {}.</p>",
-                esc(&filter.states().join(", "))
+                esc(&filter
+                    .states()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
             );
         }
         s.push_str(table::SHELL);

@@ -90,6 +90,9 @@ pub enum Command {
     /// Receive Levers `phone_call.ended` webhooks into the ledger.
     #[command(after_help = EXAMPLES_WEBHOOK, arg(unused::no_progress()))]
     Webhook(WebhookArgs),
+    /// Serve a live, read-only view of the ledger in the browser.
+    #[command(after_help = EXAMPLES_DASHBOARD, arg(unused::no_progress()))]
+    Dashboard(DashboardArgs),
     /// Export a campaign's rows: csv, jsonl, json or a self-contained html page.
     #[command(after_help = EXAMPLES_REPORT, arg(unused::no_progress()))]
     Report(ReportArgs),
@@ -331,6 +334,18 @@ pub struct WebhookArgs {
     /// LEVERS_WEBHOOK_SECRET.
     #[arg(long)]
     pub secret_file: Option<PathBuf>,
+    /// Also serve the live dashboard on this address (loopback unless
+    /// DIALER_DASHBOARD_TOKEN is set).
+    #[arg(long, value_name = "ADDR")]
+    pub dashboard: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Address to serve on; any non-loopback address needs DIALER_DASHBOARD_TOKEN (port 0
+    /// picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -352,6 +367,10 @@ pub struct ReportArgs {
     /// Add the call transcript as a CSV column (jsonl and json always carry it).
     #[arg(long)]
     pub with_transcript: bool,
+    /// Break the HTML report's results down by this metadata column (or `tag:KEY`)
+    /// [default: the first metadata column].
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,6 +14,7 @@
 //! - [`ledger`]: every line of SQL: migrations, the group-commit writer, queries.
 //! - [`dispatch`]: the worker pool: limiter, semaphore, retry policy, breaker, shutdown.
 //! - [`webhook`]: the signed `phone_call.ended` receiver; outcomes into the ledger.
+//! - [`dashboard`]: the live, read-only view of the ledger in the browser.
 //! - [`sandbox`]: a local stand-in for the Levers API with fault knobs, for demos and tests.
 //! - [`cmd`]: one file per subcommand, thin; [`cli`] holds the flags.
 
@@ -21,6 +22,7 @@ pub mod api;
 pub mod campaign;
 pub mod cli;
 pub mod cmd;
+pub mod dashboard;
 pub mod dispatch;
 pub mod ledger;
 pub mod plan;

@@ -49,6 +49,7 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
         Command::Report(args) => cmd::report::run(&cli.ledger_path(), args),
         Command::Sandbox(args) => cmd::sandbox::run(args).await,
         Command::Webhook(args) => cmd::webhook::run(&cli.ledger_path(), args, env).await,
+        Command::Dashboard(args) => cmd::dashboard::run(&cli.ledger_path(), args, env).await,
         Command::Demo(args) => {
             let interrupt = cmd::interrupt_on_signals();
             cmd::demo::run(cli.ledger.clone(), args, interrupt, !cli.no_progress).await

@@ -271,53 +271,70 @@ async fn html_is_self_contained_escaped_and_well_formed() {
         !page.contains("http://") && !page.contains("https://"),
         "no network references"
     );
-    assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<b>"));
+    // Text from the CSV or a webhook never becomes markup: the only scripts are our own.
+    assert!(!page.contains("<script>alert") && !page.contains("<img") && !page.contains("<b>"));
     let doc = Html::parse_document(page);
     assert!(doc.errors.is_empty(), "HTML parse errors: {:?}", doc.errors);
     // (The parser does report errors: a broken page would not pass.)
     assert!(!Html::parse_document("<p></div>").errors.is_empty());
     let sel = |s: &str| Selector::parse(s).unwrap();
+    assert_eq!(doc.select(&sel("link, img, iframe, object")).count(), 0);
     assert_eq!(
-        doc.select(&sel("script, link, img, iframe, object"))
-            .count(),
-        0
+        doc.select(&sel("[src], [href]")).count(),
+        0,
+        "nothing fetched"
     );
-    assert_eq!(doc.select(&sel("[src], [href]")).count(), 0);
-    let cells: Vec<String> = doc
-        .select(&sel("table.rows tbody td"))
-        .map(|td| td.text().collect())
-        .collect();
+    assert_eq!(
+        doc.select(&sel("script")).count(),
+        2,
+        "the rows data and the table script"
+    );
+    let rows = rows_data(&doc);
+    assert_eq!(rows.len(), env.rows("page").len());
     assert!(
-        cells.iter().any(|c| c == "<script>alert(1)</script>"),
-        "the name reads as text"
+        rows.iter().any(|r| r[2] == "<script>alert(1)</script>"),
+        "the name is data, not markup"
     );
-    let rows = doc.select(&sel("table.rows tbody tr")).count();
-    assert_eq!(rows, env.rows("page").len());
     let headings: Vec<String> = doc.select(&sel("h2")).map(|h| h.text().collect()).collect();
-    for h in [
+    let want = [
+        "Results",
+        "Outcomes over the day",
+        "By column",
+        "Engineering figures",
         "Row states",
         "Calls started over time",
         "Latency",
-        "Call outcomes",
+        "Webhook outcomes",
         "Reasons",
         "Rows",
-    ] {
-        assert!(headings.iter().any(|x| x == h), "{h} in {headings:?}");
-    }
+    ];
+    let found: Vec<&str> = headings
+        .iter()
+        .map(String::as_str)
+        .filter(|h| want.contains(h))
+        .collect();
+    assert_eq!(found, want, "results first, then engineering, then rows");
     assert_eq!(
         doc.select(&sel("svg")).count(),
-        3,
-        "state bar, time chart, latency chart"
+        4,
+        "outcomes by hour, state bar, time chart, latency chart"
     );
     let outcome_labels: String = doc
-        .select(&sel("table.hbars th"))
+        .select(&sel("table.hbars th, table.funnel th"))
         .flat_map(|t| t.text())
         .collect();
     assert!(outcome_labels.contains("PROMISE<b>") && outcome_labels.contains("invalid_number"));
 }
 
+/// The rows of a page, from its inline JSON block.
+fn rows_data(doc: &Html) -> Vec<serde_json::Value> {
+    let sel = Selector::parse("script#rows-data").unwrap();
+    let text: String = doc.select(&sel).next().expect("rows data").text().collect();
+    serde_json::from_str(&text).expect("rows data is JSON")
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn html_lists_the_first_5000_rows_and_says_so() {
+async fn html_carries_every_row() {
     let env = Env::default().await;
     // Rows without a number are skipped at once: a big campaign without dialing.
     let mut csv = String::from("first_name,phone\n");
@@ -327,13 +344,47 @@ async fn html_lists_the_first_5000_rows_and_says_so() {
     campaign(&env, "big", &csv).await;
     let run = env.dialer(&["report", "big", "--format", "html"]).await;
     run.expect_code(0);
+    let rows = rows_data(&Html::parse_document(&run.stdout));
+    assert_eq!(rows.len(), 5_003);
+    assert_eq!(rows[5_002][2], "P5002");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn html_funnel_and_breakdown_follow_the_ledger() {
+    let env = Env::default().await;
+    campaign(&env, "mixed", MIXED).await;
+    set_outcome(&env, 2, "pass", 90, "CALLBACK_REQUESTED", "POSITIVE");
+    set_outcome(&env, 3, "fail", 0, "NO_ANSWER", "NEUTRAL");
+    let run = env
+        .dialer(&["report", "mixed", "--format", "html", "--by", "account"])
+        .await;
+    run.expect_code(0);
     let doc = Html::parse_document(&run.stdout);
-    let tr = Selector::parse("table.rows tbody tr").unwrap();
-    assert_eq!(doc.select(&tr).count(), 5_000);
-    assert!(
-        run.stdout.contains("The first 5,000 of 5,003 rows"),
-        "the note is there"
+    let n = |step: &str| -> u64 {
+        let sel = Selector::parse(&format!("tr[data-step='{step}'] td.n")).unwrap();
+        let td = doc
+            .select(&sel)
+            .next()
+            .unwrap_or_else(|| panic!("step {step}"));
+        td.value().attr("data-n").unwrap().parse().unwrap()
+    };
+    // Five rows: one invalid number and one duplicate are skipped; three calls placed.
+    assert_eq!(
+        (n("rows"), n("dialed"), n("placed"), n("reached")),
+        (5, 3, 3, 1)
     );
+    assert_eq!(n("outcome:CALLBACK_REQUESTED"), 1);
+    assert_eq!(n("outcome:NO_ANSWER"), 1);
+    let talk = Selector::parse("[data-card=talk] .n").unwrap();
+    let talk: String = doc.select(&talk).next().unwrap().text().collect();
+    assert_eq!(talk, "1.5", "90 s of talk over the reached call");
+    let cells: Vec<String> = doc
+        .select(&Selector::parse("table.breakdown tbody th").unwrap())
+        .map(|t| t.text().collect())
+        .collect();
+    for account in ["A-1", "A-2", "A-3", "A-4", "A-5"] {
+        assert!(cells.iter().any(|c| c == account), "{account} in {cells:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

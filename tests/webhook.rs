@@ -67,7 +67,7 @@ impl Receiving {
         self.ledger
             .for_each_row(campaign.id, |r| {
                 rows.push(r);
-                Ok(())
+                std::ops::ControlFlow::<()>::Continue(())
             })
             .unwrap();
         rows

@@ -45,6 +45,14 @@ Examples:
   dialer webhook --listen 127.0.0.1:9000 --secret-file /etc/dialer/webhook.secret
   dialer --ledger spring.db webhook --path /hooks/levers";
 
+pub const EXAMPLES_DASHBOARD: &str = "\
+Examples:
+  dialer dashboard                              http://127.0.0.1:8790/ on this machine
+  DIALER_DASHBOARD_TOKEN=... dialer dashboard --listen 0.0.0.0:8790
+  dialer --ledger spring.db webhook --dashboard 127.0.0.1:8790
+
+With a token, open http://HOST:8790/#token=... once; pause and cancel appear then.";
+
 pub const EXAMPLES_REPORT: &str = "\
 Examples:
   dialer report spring --out spring.html

@@ -186,6 +186,7 @@ fn write_html_report(
         format: crate::report::Format::Html,
         status: crate::report::StatusFilter::default(),
         with_transcript: false,
+        by: None,
     };
     crate::report::write_report_file(&ledger, &campaign, &opts, path, true)?;
     eprintln!("demo: report written to {}", path.display());

@@ -43,6 +43,7 @@ pub fn run(ledger_path: &Path, args: &ReportArgs) -> Result<i32, CmdError> {
         format,
         status,
         with_transcript: args.with_transcript,
+        by: args.by.clone(),
     };
     match &args.out {
         Some(path) => {

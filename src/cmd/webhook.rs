@@ -18,13 +18,17 @@ pub async fn run(
     args: &WebhookArgs,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<i32, CmdError> {
-    let secret = secret(args, env)?;
+    let secret = secret(args, &env)?;
     webhook::check_path(&args.path).map_err(CmdError::Usage)?;
     let ledger = Ledger::open(ledger_path)?;
     let config = ReceiverConfig {
         secret,
         path: args.path.clone(),
     };
+    // Checked first, so a refused dashboard address never leaves a receiver half started.
+    if let Some(addr) = args.dashboard {
+        crate::dashboard::check(addr, env(crate::dashboard::TOKEN_ENV))?;
+    }
     let receiver = webhook::start(ledger, config, args.listen)
         .await
         .map_err(|e| CmdError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -41,9 +45,16 @@ pub async fn run(
          dashboard, Settings > Webhooks",
         ledger_path.display()
     );
+    let board = match args.dashboard {
+        Some(addr) => Some(super::dashboard::start(ledger_path, addr, &env).await?),
+        None => None,
+    };
     stop_signal().await?;
     tracing::info!("stopping the webhook receiver");
     receiver.shutdown().await;
+    if let Some(board) = board {
+        board.shutdown().await;
+    }
     Ok(exit::OK)
 }
 
@@ -76,7 +87,7 @@ fn secret(
     WebhookSecret::parse(&text).map_err(|e| CmdError::Usage(format!("{e} (read from {source})")))
 }
 
-async fn stop_signal() -> Result<(), CmdError> {
+pub(super) async fn stop_signal() -> Result<(), CmdError> {
     let mut term = signal(SignalKind::terminate())
         .map_err(|e| CmdError::Io(format!("cannot listen for SIGTERM: {e}")))?;
     tokio::select! {
@@ -97,6 +108,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().expect("addr"),
             path: webhook::DEFAULT_PATH.into(),
             secret_file,
+            dashboard: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! reads use their own connection (WAL lets them run beside the writer).
 
 mod campaigns;
+mod controls;
 mod error;
 mod lease;
 mod migrate;
@@ -22,10 +23,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
+pub use controls::{ControlAction, ControlRequest};
 pub use error::{LedgerError, Trouble};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use records::{CallOutcome, RowRecord};
-pub use report::{OutcomeStats, RequestKeys};
+pub use report::{BREAKDOWN_VALUES, BreakdownLine, FunnelCounts, OutcomeStats, RequestKeys};
 pub use requeue::{AttemptHistory, Redial, Undelivered};
 pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Prior, Transition};
 pub use state::RowState;

@@ -1,6 +1,8 @@
 //! Reading rows back as the ledger keeps them: one by its line (`status --row`) or all of a
 //! campaign streamed in line order (reports), with the webhook outcome when there is one.
 
+use std::ops::ControlFlow;
+
 use rusqlite::{OptionalExtension, params};
 
 use super::{Ledger, LedgerError};
@@ -116,21 +118,25 @@ impl Ledger {
         })
     }
 
-    /// Every row of a campaign in line order, streamed to `f` (memory stays flat).
-    pub fn for_each_row(
+    /// Every row of a campaign in line order, streamed to `f` (memory stays flat) until `f`
+    /// says [`ControlFlow::Break`]; the break value is returned, `None` when every row was
+    /// seen. A caller's own failure travels in `B`, so it never has to pose as an SQL error.
+    pub fn for_each_row<B>(
         &self,
         campaign_id: i64,
-        mut f: impl FnMut(RowRecord) -> rusqlite::Result<()>,
-    ) -> Result<(), LedgerError> {
+        mut f: impl FnMut(RowRecord) -> ControlFlow<B>,
+    ) -> Result<Option<B>, LedgerError> {
         self.read_blocking(|c| {
             let mut st = c.prepare(&format!(
                 "SELECT {ROW_COLUMNS} FROM rows WHERE campaign_id = ?1 ORDER BY line"
             ))?;
             let mut rows = st.query([campaign_id])?;
             while let Some(r) = rows.next()? {
-                f(row_record(r)?)?;
+                if let ControlFlow::Break(b) = f(row_record(r)?) {
+                    return Ok(Some(b));
+                }
             }
-            Ok(())
+            Ok(None)
         })
     }
 }

@@ -166,3 +166,140 @@ impl Ledger {
         })
     }
 }
+
+/// The counts behind the results funnel that the summary's state counts do not hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FunnelCounts {
+    /// Rows with at least one request sent.
+    pub dialed: u64,
+    /// Seconds of talk over the calls that got through (webhook `duration`).
+    pub talk_s: u64,
+}
+
+/// One value of a breakdown column and how its rows fared.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BreakdownLine {
+    /// The cell's value; `None` when the row has no such cell.
+    pub value: Option<String>,
+    pub rows: u64,
+    pub dialed: u64,
+    pub placed: u64,
+    pub reached: u64,
+}
+
+/// Most values a breakdown lists; the rest are summed into one line by the caller's reader
+/// (a column of phone-like ids would otherwise list every row).
+pub const BREAKDOWN_VALUES: usize = 40;
+
+/// The JSON path of a report column in a stored request or contact: `tag:KEY` is a prompt
+/// tag, anything else a metadata key (the same names the CSV report's header uses).
+fn column_path(column: &str) -> String {
+    let (object, key) = match column.strip_prefix("tag:") {
+        Some(tag) => ("promptTags", tag),
+        None => ("metadata", column),
+    };
+    // A quoted JSON path segment: a key with dots or spaces still names one key.
+    let quoted = serde_json::to_string(key).unwrap_or_default();
+    format!("$.{object}.{quoted}")
+}
+
+impl Ledger {
+    /// Rows dialed and talk time of a campaign.
+    pub fn funnel_counts(&self, campaign_id: i64) -> Result<FunnelCounts, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                "SELECT coalesce(sum(attempts > 0), 0),
+                        coalesce(sum(CASE WHEN delivery_status = 'pass' THEN duration_s END), 0)
+                 FROM rows WHERE campaign_id = ?1",
+                [campaign_id],
+                |r| {
+                    Ok(FunnelCounts {
+                        dialed: r.get::<_, i64>(0)? as u64,
+                        talk_s: r.get::<_, i64>(1)?.max(0) as u64,
+                    })
+                },
+            )
+        })
+    }
+
+    /// Call outcomes by the UTC hour of the row's last request: (hour 0-23, callOutput or
+    /// "unknown", rows). Only rows with a webhook outcome count.
+    pub fn outcomes_by_hour(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<(u8, String, u64)>, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT (coalesce(last_attempt_at, outcome_at) / 3600000) % 24 AS hour,
+                        coalesce(call_output, 'unknown'), count(*)
+                 FROM rows WHERE campaign_id = ?1 AND outcome_at IS NOT NULL
+                 GROUP BY 1, 2 ORDER BY 1, 2",
+            )?;
+            st.query_map([campaign_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.clamp(0, 23) as u8,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?
+            .collect()
+        })
+    }
+
+    /// The campaign's rows grouped by one metadata (`KEY`) or prompt-tag (`tag:KEY`) column,
+    /// largest groups first, at most [`BREAKDOWN_VALUES`] of them.
+    pub fn breakdown(
+        &self,
+        campaign_id: i64,
+        column: &str,
+    ) -> Result<Vec<BreakdownLine>, LedgerError> {
+        let path = column_path(column);
+        self.read_blocking(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT CASE WHEN json_valid(coalesce(request, contact))
+                             THEN json_extract(coalesce(request, contact), ?2) END AS v,
+                        count(*), sum(attempts > 0), sum(state = ?4),
+                        sum(coalesce(delivery_status = 'pass', 0))
+                 FROM rows WHERE campaign_id = ?1
+                 GROUP BY v ORDER BY count(*) DESC, v LIMIT ?3",
+            )?;
+            let n = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|v| v as u64);
+            st.query_map(
+                rusqlite::params![
+                    campaign_id,
+                    path,
+                    BREAKDOWN_VALUES as i64,
+                    super::RowState::Succeeded.as_str()
+                ],
+                |r| {
+                    let value: Option<rusqlite::types::Value> = r.get(0)?;
+                    Ok(BreakdownLine {
+                        value: value.and_then(|v| match v {
+                            rusqlite::types::Value::Text(s) => Some(s),
+                            rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+                            rusqlite::types::Value::Real(f) => Some(f.to_string()),
+                            _ => None,
+                        }),
+                        rows: n(r, 1)?,
+                        dialed: n(r, 2)?,
+                        placed: n(r, 3)?,
+                        reached: n(r, 4)?,
+                    })
+                },
+            )?
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod results_tests {
+    use super::*;
+
+    #[test]
+    fn columns_name_metadata_or_tags_as_quoted_paths() {
+        assert_eq!(column_path("account"), r#"$.metadata."account""#);
+        assert_eq!(column_path("tag:plan"), r#"$.promptTags."plan""#);
+        assert_eq!(column_path("a.b \"c\""), r#"$.metadata."a.b \"c\"""#);
+    }
+}

@@ -3,17 +3,20 @@
 //! the campaign (the CSV header's metadata columns come from keys recorded at ingest).
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
+use std::ops::ControlFlow;
+
 use super::csv::{Columns, CsvOut};
 use super::html;
-use super::record::{Record, StatusFilter};
+use super::record::StatusFilter;
 use super::summary::{Summary, rfc3339};
 use super::xlsx;
+use super::{ReportError, each_record};
 use crate::api::types::{META_CAMPAIGN, META_ROW};
-use crate::ledger::{Campaign, Ledger, LedgerError};
+use crate::ledger::{Campaign, Ledger};
 
 /// The output formats of `dialer report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,82 +52,8 @@ pub struct ReportOptions {
     pub status: StatusFilter,
     /// Add the call transcript as a CSV column (jsonl/json always carry it).
     pub with_transcript: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    #[error("cannot write the report: {0}")]
-    Write(#[source] io::Error),
-    #[error("cannot write the xlsx report: {0}")]
-    Xlsx(String),
-    #[error(
-        "the report has more than the {0} rows an Excel sheet holds; narrow it with --status \
-         or use --format csv"
-    )]
-    TooManyRows(u32),
-    #[error("an xlsx report is a file, not a stream: pass --out FILE.xlsx")]
-    NeedsFile,
-    #[error("{} already exists; pass --force to overwrite it, or choose another --out", .0.display())]
-    Exists(PathBuf),
-    #[error(
-        "cannot create the report file {}: {source}; check that its folder exists and is writable",
-        path.display()
-    )]
-    Create {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-}
-
-impl ReportError {
-    /// True when the reader went away (`dialer report ... | head`): not a failure.
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, ReportError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
-    }
-}
-
-/// Whether the row stream goes on after a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Continue,
-    Stop,
-}
-
-/// Streams the campaign's records that pass `filter` to `f`, in line order.
-pub fn each_record(
-    ledger: &Ledger,
-    campaign_id: i64,
-    filter: &StatusFilter,
-    mut f: impl FnMut(Record) -> io::Result<Flow>,
-) -> Result<(), ReportError> {
-    let mut failed = None;
-    let mut stopped = false;
-    let result = ledger.for_each_row(campaign_id, |row| {
-        if !filter.keeps(&row.state) {
-            return Ok(());
-        }
-        let flow = f(Record::from_row(row));
-        match flow {
-            Ok(Flow::Continue) => return Ok(()),
-            Ok(Flow::Stop) => stopped = true,
-            Err(e) => failed = Some(e),
-        }
-        // Any error ends the ledger's loop; why it ended is kept above, so this one is never
-        // shown.
-        Err(rusqlite::Error::ToSqlConversionFailure(
-            "report stopped".into(),
-        ))
-    });
-    if let Some(e) = failed {
-        return Err(ReportError::Write(e));
-    }
-    match result {
-        Err(_) if stopped => Ok(()),
-        other => Ok(other?),
-    }
+    /// The metadata or `tag:` column the HTML report breaks results down by.
+    pub by: Option<String>,
 }
 
 /// The campaign as the `json` report names it.
@@ -178,7 +107,7 @@ pub fn write_report(
             each_record(ledger, id, filter, |r| {
                 w.write_with_raw(&cols.cells(&r), r.raw_bytes.as_deref())
                     .map_err(io::Error::from)?;
-                Ok(Flow::Continue)
+                Ok(ControlFlow::Continue(()))
             })?;
             w.finish().map_err(ReportError::Write)?;
         }
@@ -186,7 +115,7 @@ pub fn write_report(
             each_record(ledger, id, filter, |r| {
                 json_line(out, &r)?;
                 out.write_all(b"\n")?;
-                Ok(Flow::Continue)
+                Ok(ControlFlow::Continue(()))
             })?;
         }
         Format::Json => {
@@ -204,11 +133,11 @@ pub fn write_report(
                 out.write_all(if first { b"\n" } else { b",\n" })?;
                 first = false;
                 json_line(out, &r)?;
-                Ok(Flow::Continue)
+                Ok(ControlFlow::Continue(()))
             })?;
             out.write_all(b"\n]}\n").map_err(ReportError::Write)?;
         }
-        Format::Html => html::write(ledger, campaign, &opts.status, out)?,
+        Format::Html => html::write(ledger, campaign, &html::HtmlOptions::report(opts), out)?,
         Format::Xlsx => return Err(ReportError::NeedsFile),
     }
     out.flush().map_err(ReportError::Write)

@@ -37,6 +37,23 @@ pub struct Summary {
     pub awaiting_outcome: u64,
     /// Rows not skipped, by what decided their calling zone (`column`, `number`...).
     pub zone_sources: std::collections::BTreeMap<String, u64>,
+    /// The results funnel: what a reader of the report looks at first.
+    pub funnel: Funnel,
+}
+
+/// Rows -> dialed -> placed -> reached, and the talk time of the calls that got through.
+/// Each step counts rows, so every step is at most the one before it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Funnel {
+    pub rows: u64,
+    /// Rows with at least one request sent.
+    pub dialed: u64,
+    /// Rows whose call the API accepted (state `succeeded`).
+    pub placed: u64,
+    /// Rows whose call got through (webhook `deliveryStatus` pass).
+    pub reached: u64,
+    /// Minutes of talk over the reached calls.
+    pub talk_minutes: f64,
 }
 
 /// Unix milliseconds as RFC 3339 UTC, always with three fraction digits, so times line up
@@ -80,6 +97,14 @@ impl Summary {
         let outcomes = Some(ledger.outcome_stats(campaign.id)?).filter(|o| o.received > 0);
         let awaiting_outcome =
             ledger.count_awaiting_outcome(campaign.id, awaiting_after.as_millis() as i64)?;
+        let more = ledger.funnel_counts(campaign.id)?;
+        let funnel = Funnel {
+            rows: counts.total,
+            dialed: more.dialed,
+            placed: counts.state(crate::ledger::RowState::Succeeded),
+            reached: outcomes.as_ref().map_or(0, |o| o.delivered()),
+            talk_minutes: more.talk_s as f64 / 60.0,
+        };
         Ok(Summary {
             campaign: campaign.name.clone(),
             created_at: rfc3339(campaign.created_at),
@@ -91,6 +116,7 @@ impl Summary {
             outcomes,
             awaiting_outcome,
             zone_sources: ledger.zone_sources(campaign.id)?,
+            funnel,
         })
     }
 

@@ -11,10 +11,11 @@ use std::path::Path;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::csv::{COLUMNS, Columns};
-use super::export::{Flow, ReportError, each_record};
 use super::record::{Record, StatusFilter};
 use super::summary::{Figure, Summary};
+use super::{ReportError, each_record};
 use crate::ledger::{Campaign, Ledger};
+use std::ops::ControlFlow;
 
 /// Excel's last row index: one header plus this many records fit on a sheet.
 const MAX_ROW: u32 = 1_048_575;
@@ -104,14 +105,14 @@ fn rows_sheet(
     each_record(ledger, campaign_id, status, |r| {
         if row == MAX_ROW {
             failed = Some(ReportError::TooManyRows(MAX_ROW));
-            return Ok(Flow::Stop);
+            return Ok(ControlFlow::Break(()));
         }
         row += 1;
         if let Err(e) = write_record(sheet, row, &r, columns, &kinds, &time) {
             failed = Some(xlsx(e));
-            return Ok(Flow::Stop);
+            return Ok(ControlFlow::Break(()));
         }
-        Ok(Flow::Continue)
+        Ok(ControlFlow::Continue(()))
     })?;
     match failed {
         Some(e) => Err(e),

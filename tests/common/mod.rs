@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -101,7 +103,7 @@ impl Env {
         let mut out = Vec::new();
         l.for_each_row(c.id, |r| {
             out.push(r);
-            Ok(())
+            std::ops::ControlFlow::<()>::Continue(())
         })
         .unwrap();
         out

@@ -44,14 +44,16 @@ fn card(s: &mut String, value: &str, label: &str, extra: &str) {
     );
 }
 
+/// The engineering cards: what the dialer did, not what the calls achieved.
 pub fn cards(sum: &Summary) -> String {
     let c = &sum.counts;
     let mut s = String::from("<section class=\"cards\">\n");
-    card(&mut s, &thousands(c.total), "rows", "");
-    for state in &STATES[..4] {
-        let n = c.state(*state);
-        card(&mut s, &thousands(n), state.as_str(), &pct(n, c.total));
-    }
+    card(
+        &mut s,
+        &thousands(sum.latency.requests),
+        "requests sent",
+        "retries included",
+    );
     if c.open() > 0 {
         card(
             &mut s,
@@ -60,12 +62,6 @@ pub fn cards(sum: &Summary) -> String {
             "pending, retry_wait or in_flight",
         );
     }
-    card(
-        &mut s,
-        &thousands(sum.latency.requests),
-        "requests sent",
-        "retries included",
-    );
     if let Some(r) = sum.achieved_rate_per_s {
         card(&mut s, &format!("{r:.2}/s"), "achieved rate", "");
     }
@@ -81,19 +77,6 @@ pub fn cards(sum: &Summary) -> String {
             &format!("p95 {p95} ms · p99 {p99} ms"),
         );
     }
-    if let Some(o) = &sum.outcomes {
-        card(
-            &mut s,
-            &thousands(o.delivered()),
-            "calls delivered",
-            &format!("of {} outcomes received", thousands(o.received)),
-        );
-        card(&mut s, &thousands(o.not_delivered()), "not delivered", "");
-        if let Some(d) = o.mean_duration_s {
-            card(&mut s, &duration(d), "mean call duration", "");
-        }
-    }
-    card(&mut s, &format!("{:.1} %", sum.done_pct), "done", "");
     s.push_str("</section>\n");
     s
 }
@@ -264,7 +247,7 @@ fn hbars(title: &str, counts: &BTreeMap<String, u64>) -> String {
 
 pub fn outcomes(o: &OutcomeStats) -> String {
     let mut s = format!(
-        "<section>\n<h2>Call outcomes</h2>\n<p class=\"note\">From {} <code>phone_call.ended</code> webhooks.</p>\n<div class=\"grid2\">\n",
+        "<section>\n<h2>Webhook outcomes</h2>\n<p class=\"note\">From {} <code>phone_call.ended</code> webhooks.</p>\n<div class=\"grid2\">\n",
         thousands(o.received)
     );
     for (title, counts) in [

@@ -1,76 +1,52 @@
-//! The rows table of the HTML report, streamed from the ledger one row at a time.
+//! The rows of the HTML page: the table's shell (search box, pager, header) and the rows as
+//! one inline JSON array, streamed from the ledger a row at a time. The inline script
+//! (`table.js`) draws one page of rows at a time, so the page opens quickly at 100k rows.
 
-use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{self, Write};
+use std::ops::ControlFlow;
 
-use super::esc;
-use super::sections::state_class;
+use serde_json::{Value, json};
+
 use crate::ledger::Ledger;
-use crate::report::export::{Flow, ReportError, each_record};
 use crate::report::record::{Record, StatusFilter};
+use crate::report::{ReportError, each_record};
 
-pub const HEADER: &str = "<div class=\"wrap\">\n<table class=\"rows\">\n<thead><tr>\
-    <th>row</th><th>phone</th><th>name</th><th>email</th><th>status</th><th>reason</th>\
-    <th>attempts</th><th>HTTP</th><th>latency ms</th><th>first attempt (UTC)</th>\
-    <th>delivery</th><th>call output</th><th>sentiment</th><th>duration s</th>\
-    <th>error / detail</th><th>data</th></tr></thead>\n<tbody>\n";
-
-pub const FOOTER: &str = "</tbody>\n</table>\n</div>\n";
+/// The table before its data; `table.js` fills the body. The header's `data-i` is the
+/// index of the column's value in a row's JSON array (see [`row_json`]).
+pub const SHELL: &str = "<div class=\"tools\">\
+    <input id=\"q\" type=\"search\" placeholder=\"Search rows: name, phone, outcome, reason…\" \
+    aria-label=\"search rows\">\
+    <span id=\"count\" class=\"note\"></span>\
+    <span class=\"pager\"><button type=\"button\" id=\"prev\">‹ previous</button>\
+    <span id=\"pageinfo\"></span><button type=\"button\" id=\"next\">next ›</button></span>\
+    </div>\n<div class=\"wrap\">\n<table class=\"rows\">\n<thead><tr>\
+    <th data-i=\"0\" data-num=\"1\">row</th><th data-i=\"1\">phone</th><th data-i=\"2\">name</th>\
+    <th data-i=\"4\">status</th><th data-i=\"5\">reason</th><th data-i=\"11\">call output</th>\
+    <th data-i=\"10\">delivery</th><th data-i=\"12\">sentiment</th>\
+    <th data-i=\"13\" data-num=\"1\">talk s</th><th data-i=\"6\" data-num=\"1\">tries</th>\
+    <th data-i=\"7\" data-num=\"1\">HTTP</th><th data-i=\"9\">first attempt (UTC)</th>\
+    <th data-i=\"14\">note</th></tr></thead>\n<tbody id=\"tbody\"></tbody>\n</table>\n</div>\n\
+    <noscript><p class=\"note\">The rows table needs JavaScript; every row is also in \
+    <code>dialer report CAMPAIGN --format csv</code>.</p></noscript>\n";
 
 /// "2026-01-01T00:00:01.5Z" as "2026-01-01 00:00:01": a table cell needs no milliseconds.
 fn short_time(t: &str) -> String {
     t.get(..19).unwrap_or(t).replace('T', " ")
 }
 
-fn cell(s: &mut String, v: Option<&str>) {
-    let _ = write!(s, "<td>{}</td>", esc(v.unwrap_or("")));
-}
-
-/// A cell with a CSS class (`nw`: never wrapped, `data`: the wide free-text column).
-fn cell_in(s: &mut String, class: &str, v: Option<&str>) {
-    let _ = write!(s, "<td class=\"{class}\">{}</td>", esc(v.unwrap_or("")));
-}
-
-fn num(s: &mut String, v: Option<String>) {
-    let _ = write!(s, "<td class=\"num\">{}</td>", v.unwrap_or_default());
-}
-
-/// One `<tr>` for a record.
-pub fn row_html(r: &Record) -> String {
-    let mut s = String::with_capacity(512);
-    s.push_str("<tr>");
-    num(&mut s, Some(r.row.to_string()));
-    cell_in(&mut s, "nw", r.phone.as_deref());
+/// A record as the JSON array `table.js` reads: the same order as the indices in
+/// [`SHELL`], then what the detail panel shows (email, call id, zone, data, summary,
+/// transcript).
+pub fn row_json(r: &Record) -> Value {
     let name = [r.first_name.as_deref(), r.last_name.as_deref()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    cell(&mut s, Some(&name));
-    cell(&mut s, r.email.as_deref());
-    let _ = write!(
-        s,
-        "<td><span class=\"pill {}\">{}</span></td>",
-        state_class(&r.status),
-        esc(&r.status)
-    );
-    cell(&mut s, r.reason.as_deref());
-    num(&mut s, Some(r.attempts.to_string()));
-    num(&mut s, r.http_status.map(|v| v.to_string()));
-    num(&mut s, r.latency_ms.map(|v| v.to_string()));
-    cell(
-        &mut s,
-        r.first_attempt_at.as_deref().map(short_time).as_deref(),
-    );
-    cell(&mut s, r.delivery_status.as_deref());
-    cell(&mut s, r.call_output.as_deref());
-    cell(&mut s, r.sentiment.as_deref());
-    num(&mut s, r.duration_s.map(|v| v.to_string()));
-    let said: Vec<&str> = [r.error.as_deref(), r.detail.as_deref()]
+    let note: Vec<&str> = [r.error.as_deref(), r.detail.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    cell(&mut s, Some(&said.join(" — ")));
     // The user's own columns: metadata and tags, or for a row never planned its raw cells.
     let data: Vec<String> = r
         .metadata
@@ -83,32 +59,74 @@ pub fn row_html(r: &Record) -> String {
     } else {
         data.join("; ")
     };
-    cell_in(&mut s, "data", Some(&data));
-    s.push_str("</tr>\n");
-    s
+    json!([
+        r.row,
+        r.phone,
+        name,
+        r.email,
+        r.status,
+        r.reason,
+        r.attempts,
+        r.http_status,
+        r.latency_ms,
+        r.first_attempt_at.as_deref().map(short_time),
+        r.delivery_status,
+        r.call_output,
+        r.sentiment,
+        r.duration_s,
+        note.join(" — "),
+        data,
+        r.summary,
+        r.transcript,
+        r.call_id,
+        zone_text(r),
+    ])
 }
 
-/// Streams up to `limit` rows that pass `filter` as table rows.
-pub fn write_rows(
+/// The zone a row was dialed in and what decided it: `America/New_York (number)`, with
+/// the candidates when the number could be in several.
+fn zone_text(r: &Record) -> Option<String> {
+    let zone = r.zone.as_deref()?;
+    let mut text = zone.to_string();
+    if let Some(source) = &r.zone_source {
+        text.push_str(&format!(" ({source})"));
+    }
+    if let Some(c) = r.candidate_zones.as_deref().filter(|c| *c != zone) {
+        text.push_str(&format!("; could be {c}"));
+    }
+    Some(text)
+}
+
+/// JSON text safe inside `<script>`: a `<` only ever occurs inside a JSON string, where
+/// `\u003c` means the same, so `</script>` in a transcript cannot end the block.
+fn script_safe(json: &str, out: &mut impl Write) -> io::Result<()> {
+    let mut rest = json;
+    while let Some(i) = rest.find('<') {
+        out.write_all(&rest.as_bytes()[..i])?;
+        out.write_all(b"\\u003c")?;
+        rest = &rest[i + 1..];
+    }
+    out.write_all(rest.as_bytes())
+}
+
+/// Streams the rows that pass `filter` as one JSON array of [`row_json`] arrays.
+pub fn write_rows_json(
     ledger: &Ledger,
     campaign_id: i64,
     filter: &StatusFilter,
-    limit: u64,
     out: &mut impl Write,
 ) -> Result<(), ReportError> {
-    let mut written = 0;
-    if limit == 0 {
-        return Ok(());
-    }
+    out.write_all(b"[").map_err(ReportError::Write)?;
+    let mut first = true;
     each_record(ledger, campaign_id, filter, |r| {
-        out.write_all(row_html(&r).as_bytes())?;
-        written += 1;
-        Ok(if written >= limit {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
-    })
+        if !first {
+            out.write_all(b",\n")?;
+        }
+        first = false;
+        script_safe(&row_json(&r).to_string(), out)?;
+        Ok(ControlFlow::Continue(()))
+    })?;
+    out.write_all(b"]").map_err(ReportError::Write)
 }
 
 #[cfg(test)]
@@ -116,11 +134,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_row_is_escaped_and_complete() {
+    fn a_row_is_complete_and_cannot_close_the_script() {
         let mut r = Record {
             row: 3,
             phone: Some("+966501234567".into()),
-            first_name: Some("<script>alert(1)</script>".into()),
+            first_name: Some("</script><script>alert(1)</script>".into()),
             status: "failed".into(),
             reason: Some("rejected".into()),
             error: Some("422: \"email\" is bad".into()),
@@ -128,14 +146,21 @@ mod tests {
             ..Record::default()
         };
         r.metadata.insert("acct".into(), "A&B".into());
-        let h = row_html(&r);
-        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{h}");
-        assert!(!h.contains("<script>"));
-        assert!(h.contains("acct=A&amp;B"));
-        assert!(h.contains("&quot;email&quot;"));
-        assert!(h.contains("2026-01-01 00:00:01<"));
-        assert!(h.contains("pill st-failed"));
-        assert_eq!(h.matches("<td").count(), HEADER.matches("<th>").count());
+        let mut out = Vec::new();
+        script_safe(&row_json(&r).to_string(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('<'), "{text}");
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back[2], "</script><script>alert(1)</script>");
+        assert_eq!(back[0], 3);
+        assert_eq!(back[9], "2026-01-01 00:00:01");
+        assert_eq!(back[15], "acct=A&B");
+        assert_eq!(back[14], "422: \"email\" is bad");
+        // Every index the header names exists in the row.
+        for i in SHELL.split("data-i=\"").skip(1) {
+            let i: usize = i.split('"').next().unwrap().parse().unwrap();
+            assert!(i < back.as_array().unwrap().len());
+        }
     }
 
     #[test]
@@ -145,6 +170,6 @@ mod tests {
             raw: Some("Sara,not-a-number".into()),
             ..Record::default()
         };
-        assert!(row_html(&r).contains(">Sara,not-a-number</td>"));
+        assert_eq!(row_json(&r)[15], "Sara,not-a-number");
     }
 }

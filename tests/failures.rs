@@ -28,7 +28,7 @@ async fn a_422_fails_the_row_with_the_apis_message() {
     let rows = env.rows("bad");
     assert!(
         rows.iter()
-            .all(|r| r.state == "failed" && r.http_status == Some(422))
+            .all(|r| r.state == RowState::Failed && r.http_status == Some(422))
     );
     let error = rows[0].error.as_deref().unwrap();
     assert!(error.contains("aiSettingsTemplateId"), "{error}");
@@ -48,7 +48,7 @@ async fn no_create_gets_404_for_unknown_contacts_only() {
     args.extend(fast());
     env.dialer(&args).await.expect_code(1);
     let rows = env.rows("known");
-    assert_eq!(rows[0].state, "succeeded");
+    assert_eq!(rows[0].state, RowState::Succeeded);
     assert_eq!(
         (rows[1].state.as_str(), rows[1].http_status),
         ("failed", Some(404))
@@ -135,7 +135,7 @@ async fn a_429_pauses_spends_no_attempt_and_every_row_is_placed() {
     assert!(
         env.rows("busy")
             .iter()
-            .all(|r| r.state == "succeeded" && r.attempts == 1)
+            .all(|r| r.state == RowState::Succeeded && r.attempts == 1)
     );
 }
 
@@ -153,7 +153,7 @@ async fn a_503_is_retried_then_succeeds_or_fails_after_max_attempts() {
     assert!(
         env.rows("flaky")
             .iter()
-            .all(|r| r.state == "succeeded" && r.attempts == 3)
+            .all(|r| r.state == RowState::Succeeded && r.attempts == 3)
     );
 
     let env = Env::new(SandboxConfig {
@@ -188,7 +188,7 @@ async fn a_500_after_placing_is_uncertain_placed_once_and_not_retried() {
     assert!(
         env.rows("lost")
             .iter()
-            .all(|r| r.state == "uncertain" && r.attempts == 1)
+            .all(|r| r.state == RowState::Uncertain && r.attempts == 1)
     );
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 3);
@@ -217,7 +217,7 @@ async fn a_hung_request_times_out_as_uncertain_and_is_not_retried() {
     assert!(
         env.rows("hung")
             .iter()
-            .all(|r| r.state == "uncertain" && r.attempts == 1)
+            .all(|r| r.state == RowState::Uncertain && r.attempts == 1)
     );
     let stats = env.sandbox.stats();
     assert_eq!(stats.total_calls, 2);
@@ -258,6 +258,6 @@ async fn an_expired_token_is_exchanged_again_and_no_row_is_lost() {
     assert!(
         env.rows("ttl")
             .iter()
-            .all(|r| r.state == "succeeded" && r.attempts == 1)
+            .all(|r| r.state == RowState::Succeeded && r.attempts == 1)
     );
 }

@@ -64,7 +64,7 @@ async fn a_window_open_in_new_york_and_closed_in_los_angeles() {
     assert_eq!(stats.calls_per_number.get("+12125550123"), Some(&1));
     assert_eq!(stats.total_calls, 1, "415 is not dialed: {stderr}");
     let rows = env.rows("coasts");
-    assert_eq!(rows[1].state, "pending");
+    assert_eq!(rows[1].state, RowState::Pending);
     assert_eq!(rows[1].attempts, 0);
     assert_eq!(rows[2].reason.as_deref(), Some("unknown_zone"));
     let detail = rows[2].detail.as_deref().unwrap();
@@ -147,7 +147,7 @@ async fn open_windows_are_dialed_while_closed_ones_wait_and_say_so() {
     let stats = env.sandbox.stats();
     assert_eq!(stats.calls_per_number.get("+966501234567"), Some(&1));
     assert_eq!(stats.total_calls, 1, "the closed window was respected");
-    assert_eq!(env.rows("hours")[1].state, "pending");
+    assert_eq!(env.rows("hours")[1].state, RowState::Pending);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -68,7 +68,7 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
     assert_eq!(rows.len(), ledger.len());
     for (cells, row) in rows.iter().zip(&ledger) {
         assert_eq!(cells[0], row.line.to_string());
-        assert_eq!(cells[5], row.state);
+        assert_eq!(cells[5], row.state.as_str());
     }
     let sara = &rows[0];
     assert_eq!(

@@ -110,10 +110,11 @@ async fn retry_redials_failed_rows_only_and_uncertain_only_when_named() {
         .await
         .expect_code(1);
     let rows = env.rows("mix");
-    assert_eq!(rows[0].state, "succeeded");
-    assert_eq!(rows[1].state, "succeeded");
+    assert_eq!(rows[0].state, RowState::Succeeded);
+    assert_eq!(rows[1].state, RowState::Succeeded);
     assert_eq!(
-        rows[2].state, "uncertain",
+        rows[2].state,
+        RowState::Uncertain,
         "uncertain is left alone unless named"
     );
     let stats = env.sandbox.stats();
@@ -129,7 +130,7 @@ async fn retry_redials_failed_rows_only_and_uncertain_only_when_named() {
     ])
     .await
     .expect_code(0);
-    assert_eq!(env.rows("mix")[2].state, "succeeded");
+    assert_eq!(env.rows("mix")[2].state, RowState::Succeeded);
     let history = env.dialer(&["status", "mix", "--row", "4", "--json"]).await;
     history.expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();

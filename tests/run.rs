@@ -71,7 +71,7 @@ async fn the_sample_places_every_valid_row_exactly_once() {
     );
     assert!(!run.stderr.contains('\u{1b}'), "no colour codes in a pipe");
     for row in env.rows("contacts") {
-        if row.state == "skipped" {
+        if row.state == RowState::Skipped {
             assert!(row.reason.is_some() && row.detail.is_some(), "{row:?}");
         }
     }
@@ -223,7 +223,7 @@ async fn a_row_left_in_flight_becomes_uncertain_and_is_not_called() {
     {
         let (ledger, c) = env.campaign("crash");
         let row = ledger.row(c.id, 3).unwrap().unwrap();
-        assert_eq!(row.state, "pending");
+        assert_eq!(row.state, RowState::Pending);
         let rt = tokio::runtime::Handle::current();
         let pending =
             tokio::task::block_in_place(|| rt.block_on(ledger.pending_after(c.id, 2, 1))).unwrap();
@@ -235,7 +235,7 @@ async fn a_row_left_in_flight_becomes_uncertain_and_is_not_called() {
         .await
         .expect_code(1);
     let rows = env.rows("crash");
-    assert_eq!(rows[1].state, "uncertain");
+    assert_eq!(rows[1].state, RowState::Uncertain);
     let stats = env.sandbox.stats();
     assert_eq!(stats.calls_per_number.get(&number(1)), None, "never sent");
     assert_eq!(stats.total_calls, 2);

@@ -125,7 +125,7 @@ async fn every_placed_calls_outcome_lands_while_a_run_writes_to_the_same_ledger(
         .map(|r| r.line)
         .collect();
     assert_eq!(missing, Vec::<u64>::new(), "rows without an outcome");
-    assert!(rows.iter().all(|r| r.state == "succeeded"));
+    assert!(rows.iter().all(|r| r.state == RowState::Succeeded));
 
     // The receiver commits before it answers, so the sandbox counts a delivery a moment
     // after the ledger shows it: poll the counter rather than read it once.
@@ -198,7 +198,7 @@ async fn uncertain_rows_become_succeeded_when_their_webhook_arrives() {
         .state(RowState::Uncertain);
     let rows = rx
         .rows_until(&campaign, |rows| {
-            rows.iter().all(|r| r.state == "succeeded")
+            rows.iter().all(|r| r.state == RowState::Succeeded)
         })
         .await;
     let states: Vec<&str> = rows.iter().map(|r| r.state.as_str()).collect();

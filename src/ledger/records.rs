@@ -5,13 +5,13 @@ use std::ops::ControlFlow;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, RowState};
 
 /// One row as the ledger keeps it (reports, `status --row`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowRecord {
     pub line: u64,
-    pub state: String,
+    pub state: RowState,
     pub reason: Option<String>,
     pub detail: Option<String>,
     pub e164: Option<String>,

@@ -117,10 +117,13 @@ async fn duplicates_of_a_dialed_number_are_skipped_naming_the_first_row() {
     .unwrap();
     assert_eq!(summary.to_dial, 1);
     let r5 = ledger.row(c.id, 5).unwrap().unwrap();
-    assert_eq!(r5.state, "skipped");
+    assert_eq!(r5.state, RowState::Skipped);
     assert_eq!(r5.reason.as_deref(), Some("duplicate"));
     assert_eq!(r5.duplicate_of, Some(4));
-    assert_eq!(ledger.row(c.id, 4).unwrap().unwrap().state, "pending");
+    assert_eq!(
+        ledger.row(c.id, 4).unwrap().unwrap().state,
+        RowState::Pending
+    );
     let counts = ledger.counts(c.id).unwrap();
     assert_eq!(counts.skipped.get("duplicate"), Some(&1));
     assert_eq!(counts.skipped.get("suppressed"), Some(&1));
@@ -137,7 +140,7 @@ async fn a_row_is_marked_in_flight_once_and_recovered_as_uncertain() {
     assert_eq!(ledger.mark_in_flight(c.id, &rows[0]).await.unwrap(), None);
     assert_eq!(ledger.recover_in_flight(c.id).await.unwrap(), 1);
     let row = ledger.row(c.id, 2).unwrap().unwrap();
-    assert_eq!(row.state, "uncertain");
+    assert_eq!(row.state, RowState::Uncertain);
     assert_eq!(ledger.recover_in_flight(c.id).await.unwrap(), 0);
 }
 

@@ -2,6 +2,7 @@
 //! which row states an outcome may change.
 
 use super::*;
+use crate::ledger::RowState;
 use crate::ledger::testing::{self, campaign_with};
 use crate::ledger::{AttemptRecord, Campaign, Transition};
 
@@ -73,7 +74,7 @@ async fn a_matched_event_writes_the_outcome_once_per_svix_id() {
     assert_eq!(outcome.duration_s, Some(42));
     assert_eq!(outcome.received_at, Some(1_002));
     // A pending row keeps its place in the queue.
-    assert_eq!(row.state, "pending");
+    assert_eq!(row.state, RowState::Pending);
     let kept = ledger.webhook_event("msg_1").expect("read").expect("kept");
     assert_eq!(kept.payload, r#"{"line":2}"#);
     assert_eq!(
@@ -150,11 +151,11 @@ async fn an_uncertain_row_becomes_succeeded_and_in_flight_is_left_alone() {
     };
     assert_eq!(stored.expect("store"), expected);
     let row = ledger.row(c.id, 2).expect("read").expect("row");
-    assert_eq!(row.state, "succeeded");
+    assert_eq!(row.state, RowState::Succeeded);
     assert_eq!(row.error, None);
     assert_eq!(row.attempts, 1);
 
-    for (id, line, state) in [("m3", 3, "in_flight"), ("m4", 4, "failed")] {
+    for (id, line, state) in [("m3", 3, RowState::InFlight), ("m4", 4, RowState::Failed)] {
         let stored = ledger.store_webhook_event(event(id, line, "pass")).await;
         assert!(matches!(
             stored,

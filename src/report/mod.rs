@@ -64,7 +64,7 @@ pub fn each_record(
     mut f: impl FnMut(Record) -> io::Result<ControlFlow<()>>,
 ) -> Result<(), ReportError> {
     let stopped = ledger.for_each_row(campaign_id, |row| {
-        if !filter.keeps(&row.state) {
+        if !filter.keeps(row.state) {
             return ControlFlow::Continue(());
         }
         match f(Record::from_row(row)) {

@@ -19,7 +19,7 @@ pub struct Record {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
-    pub status: String,
+    pub status: RowState,
     pub reason: Option<String>,
     pub attempts: u32,
     pub http_status: Option<u16>,
@@ -187,8 +187,8 @@ impl StatusFilter {
         Ok(StatusFilter(keep))
     }
 
-    pub fn keeps(&self, state: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|s| s.as_str() == state)
+    pub fn keeps(&self, state: RowState) -> bool {
+        self.0.is_empty() || self.0.contains(&state)
     }
 
     /// The states kept, or empty for every row.
@@ -205,7 +205,7 @@ mod tests {
     fn row() -> RowRecord {
         RowRecord {
             line: 7,
-            state: "succeeded".into(),
+            state: RowState::Succeeded,
             reason: None,
             detail: None,
             e164: Some("+966501234567".into()),
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn a_skipped_row_is_named_from_its_contact() {
         let skipped = RowRecord {
-            state: "skipped".into(),
+            state: RowState::Skipped,
             reason: Some("invalid_number".into()),
             request: None,
             contact: Some(r#"{"firstName":"Omar","metadata":{"account":"A-9"}}"#.into()),
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn a_skipped_row_without_a_request_keeps_its_raw_cells() {
         let mut raw = row();
-        raw.state = "skipped".into();
+        raw.state = RowState::Skipped;
         raw.reason = Some("invalid_number".into());
         raw.request = None;
         raw.raw = Some(b"Sara,12345".to_vec());
@@ -315,16 +315,16 @@ mod tests {
         raw.request = Some("{not json".into());
         let r = Record::from_row(raw);
         assert_eq!(r.first_name, None);
-        assert_eq!(r.status, "succeeded");
+        assert_eq!(r.status, RowState::Succeeded);
     }
 
     #[test]
     fn status_filter_parses_and_keeps() {
         let all = StatusFilter::parse(&[]).unwrap();
-        assert!(all.keeps("skipped"));
+        assert!(all.keeps(RowState::Skipped));
         let f = StatusFilter::parse(&["Failed".into(), " uncertain".into()]).unwrap();
-        assert!(f.keeps("failed") && f.keeps("uncertain"));
-        assert!(!f.keeps("succeeded"));
+        assert!(f.keeps(RowState::Failed) && f.keeps(RowState::Uncertain));
+        assert!(!f.keeps(RowState::Succeeded));
         let err = StatusFilter::parse(&["done".into()]).unwrap_err();
         assert!(
             err.contains("\"done\"") && err.contains("succeeded"),

@@ -239,11 +239,11 @@ async fn an_uncertain_row_is_turned_succeeded_by_its_webhook() {
         .finish_attempt(row.id, inflight, record)
         .await
         .expect("finish");
-    assert_eq!(f.row(2).state, "uncertain");
+    assert_eq!(f.row(2).state, crate::ledger::RowState::Uncertain);
     let (status, _) = f.post_signed("msg_c", payload(2, "pass")).await;
     assert_eq!(status, 200);
     let confirmed = f.row(2);
-    assert_eq!(confirmed.state, "succeeded");
+    assert_eq!(confirmed.state, crate::ledger::RowState::Succeeded);
     assert!(confirmed.outcome.is_some());
 }
 

@@ -6,20 +6,20 @@ use std::fmt::Write;
 
 use super::chart::{self, Bar, Marker, Segment, Tick};
 use super::{duration, esc, thousands};
-use crate::ledger::{Counts, LatencyStats, OutcomeStats};
+use crate::ledger::{Counts, LatencyStats, OutcomeStats, RowState};
 use crate::report::summary::{STATES, Summary, rfc3339};
 
-/// The CSS class colouring a state; unknown states share one.
-pub fn state_class(state: &str) -> &'static str {
+/// The CSS class colouring a state; the states never sent share one.
+pub fn state_class(state: RowState) -> &'static str {
     match state {
-        "succeeded" => "st-succeeded",
-        "failed" => "st-failed",
-        "uncertain" => "st-uncertain",
-        "skipped" => "st-skipped",
-        "pending" => "st-pending",
-        "retry_wait" => "st-retry_wait",
-        "in_flight" => "st-in_flight",
-        _ => "st-other",
+        RowState::Succeeded => "st-succeeded",
+        RowState::Failed => "st-failed",
+        RowState::Uncertain => "st-uncertain",
+        RowState::Skipped => "st-skipped",
+        RowState::Pending => "st-pending",
+        RowState::RetryWait => "st-retry_wait",
+        RowState::InFlight => "st-in_flight",
+        RowState::Expired | RowState::Cancelled => "st-other",
     }
 }
 
@@ -82,8 +82,8 @@ pub fn cards(sum: &Summary) -> String {
 }
 
 /// Every state in reading order.
-fn state_counts(c: &Counts) -> Vec<(&'static str, u64)> {
-    let mut v: Vec<(&str, u64)> = STATES.iter().map(|s| (s.as_str(), c.state(*s))).collect();
+fn state_counts(c: &Counts) -> Vec<(RowState, u64)> {
+    let mut v: Vec<(RowState, u64)> = STATES.iter().map(|s| (*s, c.state(*s))).collect();
     v.retain(|(_, n)| *n > 0);
     v
 }
@@ -97,20 +97,20 @@ pub fn states(c: &Counts) -> String {
     }
     let segments: Vec<Segment<'_>> = v
         .iter()
-        .map(|(label, value)| Segment {
-            label,
+        .map(|(state, value)| Segment {
+            label: state.as_str(),
             value: *value,
-            class: state_class(label),
+            class: state_class(*state),
         })
         .collect();
     s.push_str(&chart::stacked(&segments));
     s.push_str("\n<ul class=\"legend\">");
-    for (label, n) in &v {
+    for (state, n) in &v {
         let _ = write!(
             s,
             "<li><span class=\"sw {}\"></span>{} {} ({})</li>",
-            state_class(label),
-            esc(label),
+            state_class(*state),
+            esc(state.as_str()),
             thousands(*n),
             pct(*n, c.total)
         );
@@ -315,15 +315,18 @@ mod tests {
 
     #[test]
     fn state_list_keeps_reading_order() {
-        use crate::ledger::RowState;
         let mut c = Counts::default();
         c.states.insert(RowState::Skipped, 2);
         c.states.insert(RowState::Succeeded, 5);
         c.states.insert(RowState::Cancelled, 1);
         assert_eq!(
             state_counts(&c),
-            vec![("succeeded", 5), ("skipped", 2), ("cancelled", 1)]
+            vec![
+                (RowState::Succeeded, 5),
+                (RowState::Skipped, 2),
+                (RowState::Cancelled, 1)
+            ]
         );
-        assert_eq!(state_class("awaiting_outcome"), "st-other");
+        assert_eq!(state_class(RowState::Cancelled), "st-other");
     }
 }

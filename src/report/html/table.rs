@@ -132,6 +132,7 @@ pub fn write_rows_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::RowState;
 
     #[test]
     fn a_row_is_complete_and_cannot_close_the_script() {
@@ -139,7 +140,7 @@ mod tests {
             row: 3,
             phone: Some("+966501234567".into()),
             first_name: Some("</script><script>alert(1)</script>".into()),
-            status: "failed".into(),
+            status: RowState::Failed,
             reason: Some("rejected".into()),
             error: Some("422: \"email\" is bad".into()),
             first_attempt_at: Some("2026-01-01T00:00:01.5Z".into()),
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn a_skipped_row_shows_its_raw_cells() {
         let r = Record {
-            status: "skipped".into(),
+            status: RowState::Skipped,
             raw: Some("Sara,not-a-number".into()),
             ..Record::default()
         };

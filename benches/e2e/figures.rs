@@ -47,6 +47,11 @@ fn status(ctx: &Ctx, ledger: &Path, name: &str) -> Result<Value, String> {
     serde_json::from_str(&done.stdout).map_err(|e| format!("status --json is not JSON: {e}"))
 }
 
+/// The achieved calls/s `status --json` reports for a campaign.
+pub(crate) fn status_rate(ctx: &Ctx, ledger: &Path, name: &str) -> Result<f64, String> {
+    Ok(num(&status(ctx, ledger, name)?, "/achieved_rate_per_s"))
+}
+
 fn state(status: &Value, name: &str) -> u64 {
     status["counts"]["states"][name].as_u64().unwrap_or(0)
 }

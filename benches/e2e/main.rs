@@ -6,7 +6,8 @@
 //! `cargo bench --bench e2e` runs every group; name groups to run only those
 //! (`cargo bench --bench e2e -- throughput rate`): `throughput`, `million` (100k and 1M
 //! runs: memory, start-up, resume, report), `dryrun`, `rate`, `sheets` (a 100k-row `.xlsx`
-//! run and dry run, a 1M-row `xlsx` report). `--scale F` multiplies every
+//! run and dry run, a 1M-row `xlsx` report), `oha` (the dialer beside the `oha` load
+//! generator on the same sandbox and endpoint, when it is on PATH). `--scale F` multiplies every
 //! row count (e.g. `--scale 0.1` for a quick look; the targets are for scale 1);
 //! `--work DIR` keeps the ledgers and reports there (they must not exist yet) for a closer
 //! look, e.g. profiling `dialer resume` on the 1M ledger.
@@ -19,6 +20,7 @@ mod child;
 mod figures;
 mod inputs;
 mod sheets;
+mod versus;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -217,6 +219,9 @@ fn run() -> Result<(), String> {
     }
     if wanted("sheets") {
         sheets::sheets(&ctx)?;
+    }
+    if wanted("oha") {
+        versus::versus_oha(&ctx)?;
     }
     println!("load at end: {}", load());
     Ok(())

@@ -7,9 +7,9 @@
 //! Because late wake-ups are not charged to the schedule, a request that woke late can
 //! end up close to the ones after it. Two guards over the actual send times stop that:
 //! with `--burst 1` no two requests leave closer than the period (less a catch-up of a
-//! tenth of it, at most 1 ms, so one late timer is made up over a few sends instead of
-//! lowering the rate), and a sliding window never puts more requests in one second than
-//! the schedule itself would.
+//! quarter of it, at most 2 ms: tokio's timer wakes up to a millisecond late, and at 200/s
+//! a smaller catch-up could not make that up, so the rate would fall), and a sliding window
+//! never puts more requests in one second than the schedule itself would.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -48,7 +48,7 @@ impl Pacer {
     pub fn new(rate: Rate, burst: NonZeroU32) -> Option<Pacer> {
         let period = rate.period()?;
         let per_second = rate.per_second()?.ceil() as usize + burst.get() as usize - 1;
-        let catch_up = (period / 10).min(Duration::from_millis(1));
+        let catch_up = (period / 4).min(Duration::from_millis(2));
         Some(Pacer {
             period,
             tolerance: period.saturating_mul(burst.get() - 1),
@@ -163,13 +163,13 @@ mod tests {
         let p = pacer("200/s", 1);
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        // The first request woke 4 ms late. Each next one may follow at 4.5 ms at the
-        // least, so the schedule is caught up half a millisecond a send; then on time.
+        // The first request woke 4 ms late. Each next one may follow at 3.75 ms at the
+        // least, so the schedule is caught up 1.25 ms a send; then on time.
         assert_eq!(p.admit(t0 + ms(4)), None);
         let mut prev = t0 + ms(4);
         for k in 1..200 {
             let slot = t0 + ms(5 * k);
-            let earliest = prev + Duration::from_micros(4500);
+            let earliest = prev + Duration::from_micros(3750);
             if slot < earliest {
                 assert_eq!(p.admit(slot), Some(earliest), "send {k}");
             }
@@ -190,12 +190,12 @@ mod tests {
         let ms = Duration::from_millis;
         // The first send woke 30 ms late; the second's slot (100 ms) is only 70 ms later.
         assert_eq!(p.admit(t0 + ms(30)), None);
-        assert_eq!(p.admit(t0 + ms(100)), Some(t0 + ms(129)));
-        assert_eq!(p.admit(t0 + ms(129)), None);
-        // At 200/s the catch-up is half a millisecond.
+        assert_eq!(p.admit(t0 + ms(100)), Some(t0 + ms(128)));
+        assert_eq!(p.admit(t0 + ms(128)), None);
+        // At 200/s the catch-up is a quarter of the 5 ms period.
         let p = pacer("200/s", 1);
         assert_eq!(p.admit(t0), None);
-        assert_eq!(p.admit(t0 + ms(1)), Some(t0 + Duration::from_micros(4500)));
+        assert_eq!(p.admit(t0 + ms(1)), Some(t0 + Duration::from_micros(3750)));
     }
 
     #[test]
@@ -207,8 +207,8 @@ mod tests {
         for k in 0..3 {
             assert_eq!(p.admit(t0 + ms(400 * k)), None);
         }
-        // At 999 ms the gap rule already holds it, to 400 ms less the 1 ms catch-up.
-        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1199)));
+        // At 999 ms the gap rule already holds it, to 400 ms less the 2 ms catch-up.
+        assert_eq!(p.admit(t0 + ms(999)), Some(t0 + ms(1198)));
         // 10/s with a burst of 3: three at once, then nine more in that second.
         let p = pacer("10/s", 3);
         for _ in 0..3 {

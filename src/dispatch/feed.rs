@@ -59,7 +59,7 @@ pub(super) struct Feed {
     cursor: u64,
     page: VecDeque<DialRow>,
     ingest: watch::Receiver<IngestProgress>,
-    hours: Option<Hours>,
+    hours: Option<Arc<Hours>>,
     /// Whether the current pass over pending rows started at the top and handed out a row.
     pass_from_top: bool,
     pass_yielded: bool,
@@ -77,7 +77,7 @@ impl Feed {
         ledger: Ledger,
         campaign_id: i64,
         ingest: watch::Receiver<IngestProgress>,
-        hours: Option<Hours>,
+        hours: Option<Arc<Hours>>,
         tally: Arc<Tally>,
     ) -> Feed {
         Feed {

@@ -3,12 +3,12 @@
 //! campaign's start time has come and the row's calling window is open at that instant.
 //! Pure over its inputs except for the zone cache, so each rule has a test.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use tokio::time::Instant;
 
-use super::feed::{Hours, lock};
+use super::feed::Hours;
 use crate::ledger::DialRow;
 
 /// Why a row did not pass the gate; its `in_flight` mark is undone, since nothing was sent.
@@ -25,17 +25,14 @@ pub(super) enum Held {
 }
 
 pub(super) struct Gate {
-    /// The calling hours and the cache of parsed zones, shared by every worker.
-    hours: Option<Mutex<Hours>>,
+    /// The calling hours and the cache of parsed zones, shared with the feed.
+    hours: Option<Arc<Hours>>,
     start_at: Option<Timestamp>,
 }
 
 impl Gate {
-    pub fn new(hours: Option<Hours>, start_at: Option<Timestamp>) -> Gate {
-        Gate {
-            hours: hours.map(Mutex::new),
-            start_at,
-        }
+    pub fn new(hours: Option<Arc<Hours>>, start_at: Option<Timestamp>) -> Gate {
+        Gate { hours, start_at }
     }
 
     /// `Ok` if `row` may be sent at `now`; otherwise why not.
@@ -56,7 +53,7 @@ impl Gate {
             return Err(Held::NotYet(at));
         }
         if let Some(hours) = &self.hours {
-            match lock(hours).next_open(row.timezone.as_deref(), now) {
+            match hours.next_open(row.timezone.as_deref(), now) {
                 Some(opens) if opens > now => return Err(Held::Closed(opens)),
                 Some(_) => {}
                 // Zones that never share an open hour (the feed does not hand such rows
@@ -92,7 +89,7 @@ mod tests {
     #[test]
     fn the_window_is_read_at_the_moment_of_sending_in_the_rows_zone() {
         let hours = Hours::new("09:00-17:00".parse().unwrap(), TimeZone::UTC);
-        let gate = Gate::new(Some(hours), None);
+        let gate = Gate::new(Some(Arc::new(hours)), None);
         // 16:59:59 in New York is inside; one second later the window has closed.
         let inside = at("2026-12-02T21:59:59Z");
         let after = at("2026-12-02T22:00:00Z");

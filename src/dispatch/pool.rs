@@ -108,14 +108,14 @@ pub async fn dispatch<C: Caller>(
     tally: Arc<Tally>,
 ) -> DispatchReport {
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let hours = || {
-        cfg.window
-            .clone()
-            .map(|w| Hours::new(w, cfg.default_zone.clone()))
-    };
+    // One cache of parsed zones and openings, for the feed and the gate alike.
+    let hours = cfg
+        .window
+        .clone()
+        .map(|w| Arc::new(Hours::new(w, cfg.default_zone.clone())));
     let ctx = Arc::new(Ctx {
         pacer: Pacer::new(cfg.rate, cfg.burst),
-        gate: Gate::new(hours(), cfg.start_at),
+        gate: Gate::new(hours.clone(), cfg.start_at),
         ledger: ledger.clone(),
         campaign_id,
         caller,
@@ -130,7 +130,7 @@ pub async fn dispatch<C: Caller>(
         sent: AtomicU64::new(0),
         tally: tally.clone(),
     });
-    let mut feed = Feed::new(ledger, campaign_id, ingest, hours(), tally);
+    let mut feed = Feed::new(ledger, campaign_id, ingest, hours, tally);
     let mut workers = JoinSet::new();
     let mut limit_hit = false;
     // Interrupted while holding: `halt` is cancelled, so the feed hands out nothing.

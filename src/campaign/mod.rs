@@ -261,8 +261,9 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
         tally,
     )
     .await;
-    // Reading stops with dialing: a run that ends (or is stopped) reads no further.
-    halt.token().cancel();
+    // A run that ends on its own (done, --limit, auth, breaker) reads the rest of the file
+    // into the ledger, so every row is there to resume; Ctrl-C and a lost lease stop the
+    // reading too, through `halt`.
     let ingest_error = beside.finish().await;
     ledger.mark_finished(campaign.id).await?;
     let name = campaign.name.clone();

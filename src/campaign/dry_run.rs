@@ -3,15 +3,15 @@
 //! planned on every core (`dry_plan`); the deduplication the ledger does in a real run is
 //! done here in memory, in line order.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::dry_plan::{Judge, NumberKey, Verdict, judge_in_order};
+use super::dry_dedupe::{Repeat, Seen};
+use super::dry_plan::{Judge, Verdict, judge_in_order};
 use super::{CampaignError, Settings};
 use crate::plan::SkipReason;
 use crate::source::Source;
@@ -85,7 +85,10 @@ pub fn dry_run(
                 example,
             } => (key, outside_window, zone_source, example),
         };
-        if let Some(first) = seen.first_line(key, line) {
+        // A repeat of an earlier row must not supply an example; later repeats are found
+        // and taken back out of these counts once the file is read.
+        let example = example.filter(|_| !seen.seen_before(&key));
+        if let Some(first) = seen.add(key, line, outside_window, zone_source) {
             let detail = format!("same number as line {first}");
             return report.skip(line, SkipReason::Duplicate, detail);
         }
@@ -108,44 +111,54 @@ pub fn dry_run(
     if stop() {
         return Err(CampaignError::Interrupted);
     }
+    report.take_back(seen.repeats());
     if cfg.window.is_some() && !cfg.tz_named {
         report.unnamed_zone_rows = report.zone_sources.get("default").copied().unwrap_or(0);
     }
     Ok(report)
 }
 
-/// The first line of each number so far. Digits get a map of their own, so a million
-/// entries take 16 bytes each instead of an enum's 32.
-#[derive(Default)]
-struct Seen {
-    digits: HashMap<u64, u64>,
-    text: HashMap<String, u64>,
-}
-
-impl Seen {
-    /// The earlier line holding `key`, or `None` (and `line` is recorded) if it is new.
-    fn first_line(&mut self, key: NumberKey, line: u64) -> Option<u64> {
-        fn first<K: std::hash::Hash + Eq>(
-            map: &mut HashMap<K, u64>,
-            k: K,
-            line: u64,
-        ) -> Option<u64> {
-            match map.entry(k) {
-                Entry::Occupied(e) => Some(*e.get()),
-                Entry::Vacant(e) => {
-                    e.insert(line);
-                    None
+impl DryRun {
+    /// Moves the repeats found at the end from "would dial" to skipped `duplicate`, and
+    /// lists them among the first skipped rows in line order.
+    fn take_back(&mut self, repeats: Vec<Repeat>) {
+        if repeats.is_empty() {
+            return;
+        }
+        let reason = SkipReason::Duplicate.to_string();
+        let listed_before = self.skipped_rows.len() as u64;
+        let mut rows = Vec::with_capacity(LISTED);
+        let mut earlier = std::mem::take(&mut self.skipped_rows)
+            .into_iter()
+            .peekable();
+        for r in &repeats {
+            self.would_dial -= 1;
+            self.outside_window_now -= u64::from(r.outside_window);
+            if let Some(n) = self.zone_sources.get_mut(r.zone_source.as_str()) {
+                *n -= 1;
+            }
+            while rows.len() < LISTED {
+                match earlier.next_if(|e| e.0 < r.line) {
+                    Some(e) => rows.push(e),
+                    None => break,
                 }
             }
+            if rows.len() < LISTED {
+                rows.push((
+                    r.line,
+                    reason.clone(),
+                    format!("same number as line {}", r.first),
+                ));
+            }
         }
-        match key {
-            NumberKey::Digits(n) => first(&mut self.digits, n, line),
-            NumberKey::Text(t) => first(&mut self.text, t, line),
-        }
+        rows.extend(earlier.take(LISTED - rows.len()));
+        self.zone_sources.retain(|_, n| *n > 0);
+        *self.skipped.entry(reason).or_default() += repeats.len() as u64;
+        let total = listed_before + self.skipped_not_listed + repeats.len() as u64;
+        self.skipped_not_listed = total - rows.len() as u64;
+        self.skipped_rows = rows;
     }
-}
 
-impl DryRun {
     fn skip(&mut self, line: u64, reason: SkipReason, detail: String) {
         *self.skipped.entry(reason.to_string()).or_default() += 1;
         if self.skipped_rows.len() < LISTED {

@@ -5,6 +5,7 @@
 //! it returns, and one [`Halt`] stops them all.
 
 mod beside;
+mod dry_dedupe;
 mod dry_plan;
 mod dry_run;
 mod ingest;

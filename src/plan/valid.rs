@@ -210,10 +210,14 @@ fn rules_for(code: u16) -> Option<Arc<CodeRules>> {
 }
 
 /// The crate compiles metadata patterns with `ignore_whitespace`; the closing parenthesis
-/// goes on its own line so that a `#` in a pattern could not comment it out.
+/// goes on its own line so that a `#` in a pattern could not comment it out. The national
+/// number is ASCII digits, so a Unicode `\d` matches nothing more than `[0-9]` would: ASCII
+/// mode gives the same answers with a fraction of the memory (a Unicode `\d` is hundreds
+/// of ranges in every compiled pattern, ~6 MiB over the dry run of a large file).
 fn anchored(source: &str) -> Option<Regex> {
     RegexBuilder::new(&format!("^(?:{source}\n)"))
         .ignore_whitespace(true)
+        .unicode(false)
         .build()
         .ok()
 }

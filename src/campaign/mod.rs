@@ -5,10 +5,14 @@
 //! it returns, and one [`Halt`] stops them all.
 
 mod beside;
+mod changes;
 mod dry_plan;
 mod dry_run;
+mod file;
+mod fix;
 mod ingest;
 mod lease;
+mod replan;
 mod resume;
 mod settings;
 mod zone_check;
@@ -17,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -50,7 +53,8 @@ pub enum CampaignError {
         source: std::io::Error,
     },
     #[error(
-        "campaign {name:?} was started from a different file (SHA-256 differs from {path}); \
+        "campaign {name:?} was started from a different file (SHA-256 differs from {path}, \
+         and it is not the old file with rows appended at its end); \
          to start a new campaign from this file pass --campaign NEW_NAME, \
          to continue the old one run `dialer resume {name}`"
     )]
@@ -107,6 +111,8 @@ pub struct Job {
     /// The CSV to count records in, beside dialing, for the progress total.
     pub count_from: Option<(PathBuf, SourceOptions)>,
     pub progress_bar: bool,
+    /// Changed settings, a grown file or skipped rows to re-plan, applied under the lease.
+    pub fix: Option<fix::Fix>,
 }
 
 /// Prepares the campaign described by `start` (creating it, or continuing it when the same
@@ -133,20 +139,18 @@ pub async fn run(
     };
     let client = LeversClient::new(&start.settings.api_url, creds?, start.settings.timeout())?;
     let ledger = Ledger::open(ledger_path)?;
-    let campaign = ledger
+    let mut campaign = ledger
         .create_campaign(NewCampaign {
             name: start.name.clone(),
             csv_path: absolute(&start.csv),
-            csv_sha256: inputs.sha.clone(),
+            csv_sha256: inputs.file.sha256.clone(),
+            csv_bytes: inputs.file.bytes,
             settings: start.settings.to_json(),
         })
         .await?;
-    if campaign.csv_sha256 != inputs.sha {
-        return Err(CampaignError::FileChanged {
-            name: start.name,
-            path: start.csv.display().to_string(),
-        });
-    }
+    let fix = fix::for_run(&campaign, &start.csv, &inputs.file, &start.settings)?;
+    // The new rows of a grown file are read on from the last stored line.
+    campaign.ingested &= !fix.as_ref().is_some_and(fix::Fix::grew);
     let job = Job {
         ledger,
         source: (!campaign.ingested).then_some((inputs.source, inputs.planner)),
@@ -157,15 +161,16 @@ pub async fn run(
         redial: None,
         count_from: Some((start.csv.clone(), start.settings.source_options())),
         progress_bar: start.progress_bar,
+        fix,
     };
     dial(job, interrupt).await
 }
 
-/// The opened CSV, its planner and its SHA-256.
+/// The opened CSV, its planner and its SHA-256 and length.
 struct Inputs {
     source: Source,
     planner: Planner,
-    sha: String,
+    file: file::Fingerprint,
 }
 
 /// Hashes the file on one thread and loads the phone-number metadata (about 100 ms) on
@@ -175,7 +180,7 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
     let give_up = AtomicBool::new(false);
     let stop = || interrupt.is_cancelled() || give_up.load(Ordering::Relaxed);
     std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| sha256_file(&start.csv, &stop));
+        let hashing = scope.spawn(|| file::fingerprint(&start.csv, None, &stop));
         let warm = scope.spawn(crate::plan::warm_up);
         let opened = Source::open(&start.csv, &start.settings.source_options())
             .map_err(CampaignError::from)
@@ -189,12 +194,12 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
             // The input error is the one to report; the hash is not needed any more.
             give_up.store(true, Ordering::Relaxed);
         }
-        let sha = hashing.join().map_err(|_| CampaignError::Interrupted)?;
+        let fingerprint = hashing.join().map_err(|_| CampaignError::Interrupted)?;
         let (source, planner) = opened?;
         Ok(Inputs {
             source,
             planner,
-            sha: sha?,
+            file: fingerprint?,
         })
     })
 }
@@ -224,9 +229,14 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
         redial,
         count_from,
         progress_bar,
+        fix,
     } = job;
     client.authenticate().await?;
     let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
+    // After the requeue, so that rows `retry` put back get the new request too.
+    if let Some(fix) = fix {
+        fix.apply(&ledger, &campaign).await?;
+    }
     let counts = blocking(&ledger, move |l| l.counts(campaign.id)).await?;
     let tally = Arc::new(Tally::from_counts(&counts, cfg.limit));
     let (progress_tx, progress_rx) = watch::channel(IngestProgress {
@@ -325,22 +335,5 @@ fn absolute(path: &Path) -> String {
 
 /// SHA-256 of a file, streamed; gives up when `stop` says so (Ctrl-C on a huge file).
 pub fn sha256_file(path: &Path, stop: &dyn Fn() -> bool) -> Result<String, CampaignError> {
-    let read_err = |source| CampaignError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(read_err)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        if stop() {
-            return Err(CampaignError::Interrupted);
-        }
-        let n = std::io::Read::read(&mut file, &mut buf).map_err(read_err)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    file::fingerprint(path, None, stop).map(|f| f.sha256)
 }

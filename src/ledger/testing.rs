@@ -30,6 +30,7 @@ pub(crate) async fn campaign_with(
             name: name.into(),
             csv_path: format!("{name}.csv"),
             csv_sha256: "00".into(),
+            csv_bytes: 0,
             settings: "{}".into(),
         })
         .await

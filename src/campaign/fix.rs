@@ -1,0 +1,202 @@
+//! A campaign run again with other settings, a grown file, or `retry --status skipped`:
+//! what is to change is worked out before the lease ([`for_run`], [`for_again`]) and
+//! applied under it ([`Fix::apply`]), before the first call: re-planned rows, the grown
+//! file's new hash, the settings stored for later runs, and one line per change.
+
+use std::path::{Path, PathBuf};
+
+use super::changes::{self, Change, Kind};
+use super::file::{self, Fingerprint, Match};
+use super::{CampaignError, Settings, blocking, replan};
+use crate::ledger::{Campaign, Ledger, Replanned, RowState};
+use crate::plan::SkipReason;
+
+/// What to change in a campaign before it is dialed.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    changes: Vec<Change>,
+    /// The file to re-read when rows are re-planned.
+    file: PathBuf,
+    /// The settings rows are re-planned and dialed with.
+    plan_with: Settings,
+    /// What the campaign keeps for its later runs.
+    store: Settings,
+    replan: bool,
+    grown: Option<Fingerprint>,
+}
+
+impl Fix {
+    /// The file grew: the campaign's ingest must read on.
+    pub fn grew(&self) -> bool {
+        self.grown.is_some()
+    }
+}
+
+/// A `run` of an existing campaign: the file compared with the stored one (refused unless
+/// the same or grown at its end), and the settings with the stored ones.
+pub fn for_run(
+    campaign: &Campaign,
+    csv: &Path,
+    now: &Fingerprint,
+    settings: &Settings,
+) -> Result<Option<Fix>, CampaignError> {
+    let grown = match file::compare(campaign, csv, now)? {
+        Match::Same => None,
+        Match::Grew => Some(now.clone()),
+        Match::Different => {
+            return Err(CampaignError::FileChanged {
+                name: campaign.name.clone(),
+                path: csv.display().to_string(),
+            });
+        }
+    };
+    let old = Settings::from_json(&campaign.settings, &campaign.name)?;
+    let changes = changes::diff(&old, settings);
+    if changes.is_empty() && grown.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Fix {
+        replan: changes.iter().any(|c| c.kind != Kind::Dialing),
+        changes,
+        file: csv.to_path_buf(),
+        plan_with: settings.clone(),
+        store: settings.clone(),
+        grown,
+    }))
+}
+
+/// `resume`/`retry` with request flags (`settings` holds them over the stored ones), or
+/// `retry --status skipped` (`replan_skipped`): the rows are re-planned from the
+/// campaign's file; only the request settings are kept for later runs.
+pub fn for_again(
+    campaign: &Campaign,
+    settings: &Settings,
+    replan_skipped: bool,
+) -> Result<Option<Fix>, CampaignError> {
+    let old = Settings::from_json(&campaign.settings, &campaign.name)?;
+    let changes: Vec<Change> = changes::diff(&old, settings)
+        .into_iter()
+        .filter(|c| c.kind == Kind::Request)
+        .collect();
+    if changes.is_empty() && !replan_skipped {
+        return Ok(None);
+    }
+    Ok(Some(Fix {
+        store: changes::adopt(&old, settings, Kind::Request, &campaign.name)?,
+        changes,
+        file: PathBuf::from(&campaign.csv_path),
+        plan_with: settings.clone(),
+        replan: true,
+        grown: None,
+    }))
+}
+
+impl Fix {
+    /// Applies the fix under the campaign's lease, before any call of this run.
+    pub async fn apply(self, ledger: &Ledger, campaign: &Campaign) -> Result<(), CampaignError> {
+        let name = crate::text::quote(&campaign.name);
+        if let Some(fp) = self.grown.clone() {
+            let (path, settings, id) = (self.file.clone(), self.plan_with.clone(), campaign.id);
+            let last = blocking(ledger, move |l| l.max_line(id)).await?;
+            let added = off_runtime(move || replan::count_after(&path, &settings, last)).await?;
+            ledger
+                .set_grown_file(campaign.id, fp.sha256, fp.bytes)
+                .await?;
+            tracing::info!(
+                "campaign {name}: its file grew by {added} row(s) after line {last}; they join \
+                 the campaign (the rows before are as they were)"
+            );
+        }
+        let replanned = if self.replan {
+            let (l, c, path, s) = (
+                ledger.clone(),
+                campaign.clone(),
+                self.file.clone(),
+                self.plan_with.clone(),
+            );
+            Some(off_runtime(move || replan::replan(&l, &c, &path, &s, &|| false)).await?)
+        } else {
+            None
+        };
+        ledger
+            .set_settings(campaign.id, self.store.to_json())
+            .await?;
+        let id = campaign.id;
+        let left = blocking(ledger, move |l| l.counts(id)).await?;
+        let left = left.state(RowState::Pending) + left.state(RowState::RetryWait);
+        if !self.changes.is_empty() {
+            tracing::info!(
+                "campaign {name}: {} setting(s) changed; they apply to the rows not yet dialed, \
+                 never to a row already dialed:",
+                self.changes.len()
+            );
+        }
+        for c in &self.changes {
+            tracing::info!("  {}", change_line(c, replanned.as_ref(), left));
+        }
+        if let Some(r) = &replanned {
+            tracing::info!("campaign {name}: {}", summary_line(r));
+        }
+        Ok(())
+    }
+}
+
+/// One change and the rows it reaches. When several settings of one kind change at once,
+/// the count is of the rows they change together.
+fn change_line(c: &Change, replanned: Option<&Replanned>, left: u64) -> String {
+    let reach = match (c.kind, replanned) {
+        (Kind::Request, Some(r)) => format!(
+            "{} request(s) not yet sent now use it",
+            r.requests_changed + r.now_dialable.values().sum::<u64>()
+        ),
+        (Kind::Planning, Some(r)) => format!(
+            "{} row(s) not yet dialed change verdict",
+            r.verdicts_changed()
+        ),
+        _ => format!("applies to the {left} row(s) left to dial"),
+    };
+    format!("{}: {} -> {} ({reach})", c.key, c.was, c.now)
+}
+
+/// What re-planning did: how many rows may now be dialed, and why the others are skipped.
+fn summary_line(r: &Replanned) -> String {
+    let list = |m: &std::collections::BTreeMap<SkipReason, u64>| {
+        m.iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let total = |m: &std::collections::BTreeMap<SkipReason, u64>| m.values().sum::<u64>();
+    let mut parts = vec![format!(
+        "re-planned the rows not yet dialed: {} skipped row(s) are now dialable",
+        total(&r.now_dialable)
+    )];
+    if !r.now_dialable.is_empty() {
+        parts[0].push_str(&format!(" (were {})", list(&r.now_dialable)));
+    }
+    if !r.now_skipped.is_empty() {
+        parts.push(format!(
+            "{} row(s) are now skipped ({})",
+            total(&r.now_skipped),
+            list(&r.now_skipped)
+        ));
+    }
+    parts.push(if r.still_skipped.is_empty() {
+        "no row is still skipped".into()
+    } else {
+        format!(
+            "{} still skipped ({})",
+            total(&r.still_skipped),
+            list(&r.still_skipped)
+        )
+    });
+    parts.join("; ")
+}
+
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CampaignError> + Send + 'static,
+) -> Result<T, CampaignError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CampaignError::Interrupted)?
+}

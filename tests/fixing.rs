@@ -1,0 +1,320 @@
+//! Mistakes that can be undone (issue 13): a campaign run again with other settings, a
+//! grown file, a template the API refuses, skipped rows planned again. Every test checks
+//! the sandbox's per-number counts: nobody dialed is ever dialed again.
+
+mod common;
+
+use common::{Env, arg, contacts, number};
+use dialer::ledger::RowState;
+use dialer::sandbox::SandboxConfig;
+
+const GOOD: &str = "0b6c3d1e-5d8f-4f61-9a57-2f1f0c6a9e10";
+const OTHER: &str = "22222222-2222-4222-8222-222222222222";
+const BAD: &str = "11111111-1111-4111-8111-111111111111";
+
+/// `dialer run FILE --rate unlimited ARGS...`.
+async fn run(env: &Env, file: &std::path::Path, args: &[&str]) -> common::Run {
+    let mut all = vec!["run", arg(file), "--rate", "unlimited"];
+    all.extend_from_slice(args);
+    env.dialer(&all).await
+}
+
+#[track_caller]
+fn each_number_called_once(env: &Env, total: u64) {
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.total_calls, total, "{stats:?}");
+    assert!(
+        stats.calls_per_number.values().all(|&n| n == 1),
+        "a number was called twice: {:?}",
+        stats.calls_per_number
+    );
+}
+
+fn templates_sent(env: &Env) -> Vec<String> {
+    env.sandbox
+        .calls()
+        .iter()
+        .map(|c| {
+            c["aiSettingsTemplateId"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_default_region_is_fixed_by_running_again_with_it() {
+    let env = Env::default().await;
+    // Local Saudi numbers, readable only with --default-region SA; the last is bad anyway.
+    let mut csv = String::from("name,phone\n");
+    for i in 0..6 {
+        csv.push_str(&format!("P{i},050{i:07}\n"));
+    }
+    csv.push_str("Q,12\n");
+    let file = env.write("e1.csv", csv);
+    run(&env, &file, &[]).await.expect_code(0);
+    assert_eq!(env.sandbox.stats().total_calls, 0);
+    assert_eq!(env.counts("e1").state(RowState::Skipped), 7);
+
+    let fixed = run(&env, &file, &["--default-region", "SA"]).await;
+    fixed.expect_code(0);
+    assert!(
+        fixed.stderr.contains("default_region: none -> SA"),
+        "{}",
+        fixed.stderr
+    );
+    assert!(
+        fixed
+            .stderr
+            .contains("6 row(s) not yet dialed change verdict"),
+        "{}",
+        fixed.stderr
+    );
+    assert!(
+        fixed
+            .stderr
+            .contains("6 skipped row(s) are now dialable (were invalid_number 6)")
+            && fixed.stderr.contains("1 still skipped (invalid_number 1)"),
+        "{}",
+        fixed.stderr
+    );
+    each_number_called_once(&env, 6);
+    assert_eq!(env.counts("e1").state(RowState::Succeeded), 6);
+
+    // Once more, with the same settings: nothing is planned again, nobody is called again.
+    let again = run(&env, &file, &["--default-region", "SA"]).await;
+    again.expect_code(0);
+    assert!(!again.stderr.contains("changed"), "{}", again.stderr);
+    each_number_called_once(&env, 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_template_reaches_the_rows_left_and_the_sent_rows_keep_theirs() {
+    let env = Env::default().await;
+    let file = env.write("t.csv", contacts(10));
+    run(&env, &file, &["--template", GOOD, "--limit", "3"])
+        .await
+        .expect_code(0);
+    let second = run(&env, &file, &["--template", OTHER]).await;
+    second.expect_code(0);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("template: {GOOD} -> {OTHER}"))
+            && second
+                .stderr
+                .contains("7 request(s) not yet sent now use it"),
+        "{}",
+        second.stderr
+    );
+    let sent = templates_sent(&env);
+    assert_eq!(sent.iter().filter(|t| *t == GOOD).count(), 3, "{sent:?}");
+    assert_eq!(sent.iter().filter(|t| *t == OTHER).count(), 7, "{sent:?}");
+    each_number_called_once(&env, 10);
+    for row in env.rows("t") {
+        let request = row.request.unwrap();
+        let want = if row.line <= 4 { GOOD } else { OTHER };
+        assert!(request.contains(want), "line {}: {request}", row.line);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_suppress_list_keeps_pending_rows_from_ever_being_dialed() {
+    let env = Env::default().await;
+    let file = env.write("s.csv", contacts(6));
+    run(&env, &file, &["--limit", "2"]).await.expect_code(0);
+    // One number already called, two not yet.
+    let dnc = env.write(
+        "dnc.txt",
+        format!("{}\n{}\n{}\n", number(0), number(3), number(4)),
+    );
+    let second = run(&env, &file, &["--suppress", arg(&dnc)]).await;
+    second.expect_code(0);
+    assert!(
+        second.stderr.contains("suppress: none -> "),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains("2 row(s) are now skipped (suppressed 2)"),
+        "{}",
+        second.stderr
+    );
+    each_number_called_once(&env, 4);
+    let stats = env.sandbox.stats();
+    assert!(!stats.calls_per_number.contains_key(&number(3)));
+    assert!(!stats.calls_per_number.contains_key(&number(4)));
+    let rows = env.rows("s");
+    assert_eq!(
+        rows[0].state,
+        RowState::Succeeded,
+        "a dialed row is never re-planned"
+    );
+    assert_eq!(rows[3].reason.as_deref(), Some("suppressed"));
+}
+
+fn refusing_sandbox() -> SandboxConfig {
+    SandboxConfig {
+        known_template: vec![GOOD.into()],
+        ..SandboxConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_refused_ten_times_stops_the_run_and_retry_with_a_good_one_dials_the_rest() {
+    let env = Env::new(refusing_sandbox()).await;
+    let file = env.write("b.csv", contacts(40));
+    let stopped = run(&env, &file, &["--template", BAD]).await;
+    stopped.expect_code(5);
+    assert!(
+        stopped.stderr.contains("AI settings template not found")
+            && stopped.stderr.contains("--template UUID")
+            && stopped.stderr.contains("retry"),
+        "{}",
+        stopped.stderr
+    );
+    let stats = env.sandbox.stats();
+    assert!(stats.requests <= 10, "{stats:?}");
+    assert_eq!(stats.total_calls, 0);
+    let counts = env.counts("b");
+    assert_eq!(counts.state(RowState::Failed), stats.requests);
+    assert_eq!(counts.state(RowState::Pending), 40 - stats.requests);
+
+    let fixed = env
+        .dialer(&["retry", "b", "--template", GOOD, "--rate", "unlimited"])
+        .await;
+    fixed.expect_code(0);
+    assert!(
+        fixed.stderr.contains(&format!("template: {BAD} -> {GOOD}")),
+        "{}",
+        fixed.stderr
+    );
+    each_number_called_once(&env, 40);
+    assert!(templates_sent(&env).iter().all(|t| t == GOOD));
+    assert_eq!(env.counts("b").state(RowState::Succeeded), 40);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_after_a_first_answer_that_differs_do_not_stop_the_run() {
+    let env = Env::new(refusing_sandbox()).await;
+    // The first row names the good template in its own column: its call is placed, so the
+    // run is not refused alike, and every other row is tried (and refused) in turn.
+    let mut csv = format!("phone,template\n{},{GOOD}\n", number(0));
+    for i in 1..15 {
+        csv.push_str(&format!("{},\n", number(i)));
+    }
+    let file = env.write("m.csv", csv);
+    let done = run(&env, &file, &["--template", BAD]).await;
+    done.expect_code(1);
+    assert_eq!(env.sandbox.stats().requests, 15);
+    let counts = env.counts("m");
+    assert_eq!(counts.state(RowState::Failed), 14);
+    assert_eq!(counts.state(RowState::Pending), 0);
+    each_number_called_once(&env, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_grew_at_its_end_continues_with_its_new_rows_only() {
+    let env = Env::default().await;
+    let file = env.write("g.csv", contacts(5));
+    run(&env, &file, &[]).await.expect_code(0);
+    each_number_called_once(&env, 5);
+    let mut grown = contacts(5);
+    for i in 5..8 {
+        grown.push_str(&format!("P{i},{}\n", number(i)));
+    }
+    std::fs::write(&file, grown).unwrap();
+    let second = run(&env, &file, &[]).await;
+    second.expect_code(0);
+    assert!(
+        second.stderr.contains("grew by 3 row(s) after line 6"),
+        "{}",
+        second.stderr
+    );
+    each_number_called_once(&env, 8);
+    assert_eq!(env.counts("g").state(RowState::Succeeded), 8);
+
+    // A row changed in the middle is another file: refused, nobody called.
+    std::fs::write(&file, contacts(8).replace("P1,", "X1,")).unwrap();
+    let refused = run(&env, &file, &[]).await;
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("different file"),
+        "{}",
+        refused.stderr
+    );
+    each_number_called_once(&env, 8);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_status_skipped_replans_after_the_do_not_call_list_is_fixed() {
+    let env = Env::default().await;
+    let file = env.write("k.csv", contacts(5));
+    let dnc = env.write("dnc.txt", format!("{}\n{}\n", number(1), number(2)));
+    run(&env, &file, &["--suppress", arg(&dnc)])
+        .await
+        .expect_code(0);
+    each_number_called_once(&env, 3);
+
+    // number(2) was on the list by mistake.
+    std::fs::write(&dnc, format!("{}\n", number(1))).unwrap();
+    let retried = env
+        .dialer(&["retry", "k", "--status", "skipped", "--rate", "unlimited"])
+        .await;
+    retried.expect_code(0);
+    assert!(
+        retried
+            .stderr
+            .contains("1 skipped row(s) are now dialable (were suppressed 1)")
+            && retried.stderr.contains("1 still skipped (suppressed 1)"),
+        "{}",
+        retried.stderr
+    );
+    each_number_called_once(&env, 4);
+    assert!(
+        !env.sandbox
+            .stats()
+            .calls_per_number
+            .contains_key(&number(1))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_flags_on_resume_need_the_campaign_file() {
+    let env = Env::default().await;
+    let file = env.write("r.csv", contacts(4));
+    run(&env, &file, &["--limit", "1"]).await.expect_code(0);
+    std::fs::remove_file(&file).unwrap();
+    let refused = env.dialer(&["resume", "r", "--template", GOOD]).await;
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("gone or changed"),
+        "{}",
+        refused.stderr
+    );
+    each_number_called_once(&env, 1);
+    assert_eq!(env.counts("r").state(RowState::Pending), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_skips_numbers_without_a_region_says_how_to_fix_it() {
+    let env = Env::default().await;
+    let file = env.write("h.csv", "phone\n0500000001\n");
+    let first = run(&env, &file, &[]).await;
+    first.expect_code(0);
+    assert!(
+        first.stderr.contains("--default-region CC"),
+        "{}",
+        first.stderr
+    );
+    let fixed = run(&env, &file, &["--default-region", "SA"]).await;
+    assert!(
+        !fixed.stderr.contains("--default-region CC"),
+        "{}",
+        fixed.stderr
+    );
+    each_number_called_once(&env, 1);
+}

@@ -318,3 +318,20 @@ async fn a_run_that_skips_numbers_without_a_region_says_how_to_fix_it() {
     );
     each_number_called_once(&env, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replanned_row_that_turns_out_to_repeat_a_dialed_number_is_a_duplicate() {
+    let env = Env::default().await;
+    // Line 3 is line 2's number written the local way: unreadable until the region is set.
+    let file = env.write("d.csv", "phone\n+966500000001\n0500000001\n0500000002\n");
+    run(&env, &file, &[]).await.expect_code(0);
+    each_number_called_once(&env, 1);
+    run(&env, &file, &["--default-region", "SA"])
+        .await
+        .expect_code(0);
+    each_number_called_once(&env, 2);
+    let rows = env.rows("d");
+    assert_eq!(rows[1].reason.as_deref(), Some("duplicate"), "{:?}", rows[1]);
+    assert_eq!(rows[1].duplicate_of, Some(2));
+    assert_eq!(rows[2].state, RowState::Succeeded);
+}

@@ -22,6 +22,9 @@ pub struct Fix {
     /// What the campaign keeps for its later runs.
     store: Settings,
     replan: bool,
+    /// Whether rows' verdicts may change (a planning setting, `--status skipped`), so the
+    /// re-plan's summary is news; a new template alone changes requests only.
+    verdicts: bool,
     grown: Option<Fingerprint>,
 }
 
@@ -57,6 +60,7 @@ pub fn for_run(
     }
     Ok(Some(Fix {
         replan: changes.iter().any(|c| c.kind != Kind::Dialing),
+        verdicts: changes.iter().any(|c| c.kind == Kind::Planning),
         changes,
         file: csv.to_path_buf(),
         plan_with: settings.clone(),
@@ -87,6 +91,7 @@ pub fn for_again(
         file: PathBuf::from(&campaign.csv_path),
         plan_with: settings.clone(),
         replan: true,
+        verdicts: replan_skipped,
         grown: None,
     }))
 }
@@ -134,7 +139,7 @@ impl Fix {
         for c in &self.changes {
             tracing::info!("  {}", change_line(c, replanned.as_ref(), left));
         }
-        if let Some(r) = &replanned {
+        if let Some(r) = replanned.as_ref().filter(|_| self.verdicts) {
             tracing::info!("campaign {name}: {}", summary_line(r));
         }
         Ok(())

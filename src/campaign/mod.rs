@@ -149,6 +149,11 @@ pub async fn run(
         })
         .await?;
     let fix = fix::for_run(&campaign, &start.csv, &inputs.file, &start.settings)?;
+    if campaign.csv_bytes.is_none() && campaign.csv_sha256 == inputs.file.sha256 {
+        ledger
+            .record_csv_bytes(campaign.id, inputs.file.bytes)
+            .await?;
+    }
     // The new rows of a grown file are read on from the last stored line.
     campaign.ingested &= !fix.as_ref().is_some_and(fix::Fix::grew);
     let job = Job {

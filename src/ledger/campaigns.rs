@@ -139,6 +139,20 @@ impl Ledger {
             .await
     }
 
+    /// The length of a campaign's unchanged file, for a campaign from a ledger older than
+    /// the stored length, so that its file may grow from now on.
+    pub async fn record_csv_bytes(&self, campaign_id: i64, bytes: u64) -> Result<(), LedgerError> {
+        self.writer
+            .call(move |tx| {
+                tx.execute(
+                    "UPDATE campaigns SET csv_bytes = ?2 WHERE id = ?1 AND csv_bytes IS NULL",
+                    params![campaign_id, bytes as i64],
+                )
+                .map(drop)
+            })
+            .await
+    }
+
     /// The campaign's file grew at its end: its new hash and length, and the ingest is
     /// open again so the new records are read on from the last stored line.
     pub async fn set_grown_file(

@@ -331,7 +331,12 @@ async fn a_replanned_row_that_turns_out_to_repeat_a_dialed_number_is_a_duplicate
         .expect_code(0);
     each_number_called_once(&env, 2);
     let rows = env.rows("d");
-    assert_eq!(rows[1].reason.as_deref(), Some("duplicate"), "{:?}", rows[1]);
+    assert_eq!(
+        rows[1].reason.as_deref(),
+        Some("duplicate"),
+        "{:?}",
+        rows[1]
+    );
     assert_eq!(rows[1].duplicate_of, Some(2));
     assert_eq!(rows[2].state, RowState::Succeeded);
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::changes::{self, Change, Kind};
 use super::file::{self, Fingerprint, Match};
 use super::{CampaignError, Settings, blocking, replan};
+use crate::dispatch::Halt;
 use crate::ledger::{Campaign, Ledger, Replanned, RowState};
 use crate::plan::SkipReason;
 
@@ -97,13 +98,23 @@ pub fn for_again(
 }
 
 impl Fix {
-    /// Applies the fix under the campaign's lease, before any call of this run.
-    pub async fn apply(self, ledger: &Ledger, campaign: &Campaign) -> Result<(), CampaignError> {
+    /// Applies the fix under the campaign's lease, before any call of this run. Reading
+    /// the file stops when `halt` does (Ctrl-C), whatever its size.
+    pub async fn apply(
+        self,
+        ledger: &Ledger,
+        campaign: &Campaign,
+        halt: &Halt,
+    ) -> Result<(), CampaignError> {
         let name = crate::text::quote(&campaign.name);
         if let Some(fp) = self.grown.clone() {
             let (path, settings, id) = (self.file.clone(), self.plan_with.clone(), campaign.id);
             let last = blocking(ledger, move |l| l.max_line(id)).await?;
-            let added = off_runtime(move || replan::count_after(&path, &settings, last)).await?;
+            let h = halt.clone();
+            let added = off_runtime(move || {
+                replan::count_after(&path, &settings, last, &|| h.is_stopped())
+            })
+            .await?;
             ledger
                 .set_grown_file(campaign.id, fp.sha256, fp.bytes)
                 .await?;
@@ -113,13 +124,15 @@ impl Fix {
             );
         }
         let replanned = if self.replan {
-            let (l, c, path, s) = (
+            let (l, c, path, s, h) = (
                 ledger.clone(),
                 campaign.clone(),
                 self.file.clone(),
                 self.plan_with.clone(),
+                halt.clone(),
             );
-            Some(off_runtime(move || replan::replan(&l, &c, &path, &s, &|| false)).await?)
+            let stop = move || h.is_stopped();
+            Some(off_runtime(move || replan::replan(&l, &c, &path, &s, &stop)).await?)
         } else {
             None
         };

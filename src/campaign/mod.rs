@@ -240,7 +240,7 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
     // After the requeue, so that rows `retry` put back get the new request too.
     if let Some(fix) = fix {
-        fix.apply(&ledger, &campaign).await?;
+        fix.apply(&ledger, &campaign, &halt).await?;
     }
     let counts = blocking(&ledger, move |l| l.counts(campaign.id)).await?;
     let tally = Arc::new(Tally::from_counts(&counts, cfg.limit));

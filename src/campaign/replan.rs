@@ -60,9 +60,20 @@ pub fn replan(
 }
 
 /// How many records of the file at `path` lie after `line` (the rows a grown file adds).
-pub fn count_after(path: &Path, settings: &Settings, line: u64) -> Result<u64, CampaignError> {
+pub fn count_after(
+    path: &Path,
+    settings: &Settings,
+    line: u64,
+    stop: &dyn Fn() -> bool,
+) -> Result<u64, CampaignError> {
     let mut source = Source::open(path, &settings.source_options())?;
-    let n = source.by_ref().filter(|r| r.line() > line).count() as u64;
+    let mut n = 0;
+    for record in source.by_ref() {
+        if stop() {
+            return Err(CampaignError::Interrupted);
+        }
+        n += u64::from(record.line() > line);
+    }
     if let Some(e) = source.take_error() {
         return Err(e.into());
     }

@@ -340,3 +340,60 @@ async fn a_replanned_row_that_turns_out_to_repeat_a_dialed_number_is_a_duplicate
     assert_eq!(rows[1].duplicate_of, Some(2));
     assert_eq!(rows[2].state, RowState::Succeeded);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_do_not_call_list_edited_since_the_last_run_reaches_the_pending_rows() {
+    let env = Env::default().await;
+    let file = env.write("e.csv", contacts(6));
+    let dnc = env.write("dnc.txt", format!("{}\n", number(5)));
+    run(&env, &file, &["--suppress", arg(&dnc), "--limit", "2"])
+        .await
+        .expect_code(0);
+    // The same path, two more numbers overnight: one already called, one not yet.
+    std::fs::write(
+        &dnc,
+        format!("{}\n{}\n{}\n", number(5), number(0), number(3)),
+    )
+    .unwrap();
+    let second = run(&env, &file, &["--suppress", arg(&dnc)]).await;
+    second.expect_code(0);
+    assert!(
+        second
+            .stderr
+            .contains("edited since the rows were last planned"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains("1 row(s) are now skipped (suppressed 1)"),
+        "{}",
+        second.stderr
+    );
+    each_number_called_once(&env, 4);
+    let called = env.sandbox.stats().calls_per_number;
+    assert!(!called.contains_key(&number(3)) && !called.contains_key(&number(5)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_a_do_not_call_list_out_of_a_later_run_never_dials_its_numbers() {
+    let env = Env::default().await;
+    let file = env.write("o.csv", contacts(5));
+    let dnc = env.write("dnc.txt", format!("{}\n{}\n", number(1), number(4)));
+    run(&env, &file, &["--suppress", arg(&dnc), "--limit", "1"])
+        .await
+        .expect_code(0);
+    // The command typed again from history, without its --suppress.
+    let second = run(&env, &file, &[]).await;
+    second.expect_code(0);
+    assert!(
+        second.stderr.contains("keeps its do-not-call list(s)"),
+        "{}",
+        second.stderr
+    );
+    each_number_called_once(&env, 3);
+    let called = env.sandbox.stats().calls_per_number;
+    assert!(!called.contains_key(&number(1)) && !called.contains_key(&number(4)));
+    assert_eq!(env.counts("o").state(RowState::Skipped), 2);
+}

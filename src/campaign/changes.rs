@@ -72,6 +72,22 @@ pub fn diff(old: &Settings, new: &Settings) -> Vec<Change> {
         .collect()
 }
 
+/// The do-not-call lists are the same files, edited since the rows were last planned.
+pub fn lists_edited(settings: &Settings) -> Change {
+    let paths: Vec<String> = settings
+        .suppress
+        .iter()
+        .map(|p| crate::text::cell(&p.display().to_string()))
+        .collect();
+    let paths = paths.join(", ");
+    Change {
+        key: "suppress".into(),
+        now: format!("{paths} (edited since the rows were last planned)"),
+        was: paths,
+        kind: Kind::Planning,
+    }
+}
+
 /// `old` with the settings of the given kind taken from `new`: what `resume`/`retry` keep
 /// of the flags they were given (the request's; their other overrides last one run).
 pub fn adopt(

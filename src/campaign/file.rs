@@ -97,6 +97,18 @@ fn ends_a_line(path: &Path, at: u64) -> Result<bool, CampaignError> {
     Ok(matches!(last[0], b'\n' | b'\r'))
 }
 
+/// One SHA-256 over the contents of the do-not-call lists, in order; `None` without lists.
+pub fn lists_fingerprint(paths: &[std::path::PathBuf]) -> Result<Option<String>, CampaignError> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Sha256::new();
+    for path in paths {
+        all.update(fingerprint(path, None, &|| false)?.sha256.as_bytes());
+    }
+    Ok(Some(hex::encode(all.finalize())))
+}
+
 /// The campaign's file, checked to hold the campaign's bytes (whole, or with rows
 /// appended) before it is read again to re-plan rows.
 pub fn check_unchanged(campaign: &Campaign, stop: &dyn Fn() -> bool) -> Result<(), CampaignError> {
@@ -136,6 +148,7 @@ mod tests {
             ingested: true,
             total_rows: None,
             csv_bytes: Some(fp.bytes as i64),
+            suppress_sha256: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::changes::{self, Change, Kind};
 use super::file::{self, Fingerprint, Match};
-use super::{CampaignError, Settings, blocking, replan};
+use super::{CampaignError, Inputs, Settings, Start, blocking, replan};
 use crate::dispatch::Halt;
 use crate::ledger::{Campaign, Ledger, Replanned, RowState};
 use crate::plan::SkipReason;
@@ -27,6 +27,8 @@ pub struct Fix {
     /// re-plan's summary is news; a new template alone changes requests only.
     verdicts: bool,
     grown: Option<Fingerprint>,
+    /// The do-not-call lists' contents the rows are planned with (stored with the settings).
+    lists: Option<String>,
 }
 
 impl Fix {
@@ -36,14 +38,77 @@ impl Fix {
     }
 }
 
-/// A `run` of an existing campaign: the file compared with the stored one (refused unless
-/// the same or grown at its end), and the settings with the stored ones.
-pub fn for_run(
-    campaign: &Campaign,
-    csv: &Path,
-    now: &Fingerprint,
-    settings: &Settings,
+/// A `run` that may continue an existing campaign: the do-not-call lists it had are kept
+/// (see [`keep_lists`]), and what the run changes is worked out ([`for_run`]). A campaign
+/// from before file lengths were kept learns its length, so that its file may grow.
+pub(super) async fn continuing(
+    ledger: &Ledger,
+    campaign: &mut Campaign,
+    start: &mut Start,
+    inputs: &mut Inputs,
 ) -> Result<Option<Fix>, CampaignError> {
+    let stored = Settings::from_json(&campaign.settings, &campaign.name)?;
+    if keep_lists(&campaign.name, &mut start.settings, &stored) {
+        inputs.planner = start
+            .settings
+            .planner(&start.name, inputs.source.headers())?;
+        inputs.lists = file::lists_fingerprint(&start.settings.suppress)?;
+    }
+    let fix = for_run(campaign, start, &inputs.file, inputs.lists.clone())?;
+    if campaign.csv_bytes.is_none() && campaign.csv_sha256 == inputs.file.sha256 {
+        ledger
+            .record_csv_bytes(campaign.id, inputs.file.bytes)
+            .await?;
+    }
+    // The new rows of a grown file are read on from the last stored line.
+    campaign.ingested &= !fix.as_ref().is_some_and(Fix::grew);
+    Ok(fix)
+}
+
+/// A do-not-call list is never dropped by leaving it out of a later run (a command typed
+/// again from history must not dial the numbers it holds): the campaign's lists stay, and
+/// the run's own are added. `true` when a list was kept.
+fn keep_lists(campaign: &str, settings: &mut Settings, stored: &Settings) -> bool {
+    let same = |a: &Path, b: &Path| {
+        a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    };
+    let kept: Vec<PathBuf> = stored
+        .suppress
+        .iter()
+        .filter(|old| !settings.suppress.iter().any(|new| same(old, new)))
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        return false;
+    }
+    let names: Vec<String> = kept
+        .iter()
+        .map(|p| crate::text::quote(&p.display().to_string()))
+        .collect();
+    tracing::info!(
+        "campaign {}: keeps its do-not-call list(s) {} from earlier runs (a list is never \
+         dropped by leaving it out); to dial numbers taken off a list, edit the file and run \
+         `dialer retry {} --status skipped`",
+        crate::text::quote(campaign),
+        names.join(", "),
+        crate::text::quote(campaign),
+    );
+    let mut all = kept;
+    all.append(&mut settings.suppress);
+    settings.suppress = all;
+    true
+}
+
+/// A `run` of an existing campaign: the file compared with the stored one (refused unless
+/// the same or grown at its end), the settings with the stored ones, and the do-not-call
+/// lists' contents with those the rows were planned with.
+fn for_run(
+    campaign: &Campaign,
+    start: &Start,
+    now: &Fingerprint,
+    lists: Option<String>,
+) -> Result<Option<Fix>, CampaignError> {
+    let (csv, settings) = (start.csv.as_path(), &start.settings);
     let grown = match file::compare(campaign, csv, now)? {
         Match::Same => None,
         Match::Grew => Some(now.clone()),
@@ -55,11 +120,16 @@ pub fn for_run(
         }
     };
     let old = Settings::from_json(&campaign.settings, &campaign.name)?;
-    let changes = changes::diff(&old, settings);
+    let mut changes = changes::diff(&old, settings);
+    let edited = lists.is_some() && lists != campaign.suppress_sha256;
+    if edited && !changes.iter().any(|c| c.key == "suppress") {
+        changes.push(changes::lists_edited(settings));
+    }
     if changes.is_empty() && grown.is_none() {
         return Ok(None);
     }
     Ok(Some(Fix {
+        lists,
         replan: changes.iter().any(|c| c.kind != Kind::Dialing),
         verdicts: changes.iter().any(|c| c.kind == Kind::Planning),
         changes,
@@ -87,6 +157,7 @@ pub fn for_again(
         return Ok(None);
     }
     Ok(Some(Fix {
+        lists: file::lists_fingerprint(&settings.suppress)?,
         store: changes::adopt(&old, settings, Kind::Request, &campaign.name)?,
         changes,
         file: PathBuf::from(&campaign.csv_path),
@@ -137,7 +208,7 @@ impl Fix {
             None
         };
         ledger
-            .set_settings(campaign.id, self.store.to_json())
+            .set_settings(campaign.id, self.store.to_json(), self.lists.clone())
             .await?;
         let id = campaign.id;
         let left = blocking(ledger, move |l| l.counts(id)).await?;

@@ -120,14 +120,14 @@ pub struct Job {
 /// problems: they are what the user is most likely to be fixing.
 pub async fn run(
     ledger_path: &Path,
-    start: Start,
+    mut start: Start,
     creds: Result<Credentials, ApiError>,
     interrupt: CancellationToken,
 ) -> Result<RunOutcome, CampaignError> {
     if start.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
     }
-    let inputs = {
+    let mut inputs = {
         let (start, stop) = (start.clone(), interrupt.clone());
         let opening = tokio::task::spawn_blocking(move || open_inputs(&start, &stop));
         // A header read blocks in the OS until a line ends; on a file that never gives one
@@ -145,17 +145,11 @@ pub async fn run(
             csv_path: absolute(&start.csv),
             csv_sha256: inputs.file.sha256.clone(),
             csv_bytes: inputs.file.bytes,
+            suppress_sha256: inputs.lists.clone(),
             settings: start.settings.to_json(),
         })
         .await?;
-    let fix = fix::for_run(&campaign, &start.csv, &inputs.file, &start.settings)?;
-    if campaign.csv_bytes.is_none() && campaign.csv_sha256 == inputs.file.sha256 {
-        ledger
-            .record_csv_bytes(campaign.id, inputs.file.bytes)
-            .await?;
-    }
-    // The new rows of a grown file are read on from the last stored line.
-    campaign.ingested &= !fix.as_ref().is_some_and(fix::Fix::grew);
+    let fix = fix::continuing(&ledger, &mut campaign, &mut start, &mut inputs).await?;
     let job = Job {
         ledger,
         source: (!campaign.ingested).then_some((inputs.source, inputs.planner)),
@@ -176,6 +170,8 @@ struct Inputs {
     source: Source,
     planner: Planner,
     file: file::Fingerprint,
+    /// The do-not-call lists' contents (see [`file::lists_fingerprint`]).
+    lists: Option<String>,
 }
 
 /// Hashes the file on one thread and loads the phone-number metadata (about 100 ms) on
@@ -205,6 +201,7 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
             source,
             planner,
             file: fingerprint?,
+            lists: file::lists_fingerprint(&start.settings.suppress)?,
         })
     })
 }

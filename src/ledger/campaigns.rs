@@ -19,6 +19,8 @@ pub struct Campaign {
     pub total_rows: Option<i64>,
     /// The file's length when `csv_sha256` was taken (`None` in ledgers older than that).
     pub csv_bytes: Option<i64>,
+    /// The do-not-call lists' contents as the rows were last planned (see migration 0008).
+    pub suppress_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,11 +29,12 @@ pub struct NewCampaign {
     pub csv_path: String,
     pub csv_sha256: String,
     pub csv_bytes: u64,
+    pub suppress_sha256: Option<String>,
     pub settings: String,
 }
 
 const COLUMNS: &str = "id, name, csv_path, csv_sha256, settings, created_at, started_at, \
-                       finished_at, ingested, total_rows, csv_bytes";
+                       finished_at, ingested, total_rows, csv_bytes, suppress_sha256";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Campaign> {
     Ok(Campaign {
@@ -46,6 +49,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Campaign> {
         ingested: r.get(8)?,
         total_rows: r.get(9)?,
         csv_bytes: r.get(10)?,
+        suppress_sha256: r.get(11)?,
     })
 }
 
@@ -82,15 +86,16 @@ impl Ledger {
             .call(move |tx| {
                 tx.execute(
                     "INSERT OR IGNORE INTO campaigns (name, csv_path, csv_sha256, settings,
-                                                      created_at, csv_bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                                      created_at, csv_bytes, suppress_sha256)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         new.name,
                         new.csv_path,
                         new.csv_sha256,
                         new.settings,
                         now_ms(),
-                        new.csv_bytes as i64
+                        new.csv_bytes as i64,
+                        new.suppress_sha256
                     ],
                 )?;
                 find(tx, &new.name)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
@@ -122,17 +127,19 @@ impl Ledger {
             .await
     }
 
-    /// The settings a campaign dials with from now on (a later `run` changed them).
+    /// The settings a campaign dials with from now on (a later `run` changed them), and
+    /// the do-not-call lists' contents its rows were planned with.
     pub async fn set_settings(
         &self,
         campaign_id: i64,
         settings: String,
+        suppress_sha256: Option<String>,
     ) -> Result<(), LedgerError> {
         self.writer
             .call(move |tx| {
                 tx.execute(
-                    "UPDATE campaigns SET settings = ?2 WHERE id = ?1",
-                    params![campaign_id, settings],
+                    "UPDATE campaigns SET settings = ?2, suppress_sha256 = ?3 WHERE id = ?1",
+                    params![campaign_id, settings, suppress_sha256],
                 )
                 .map(drop)
             })

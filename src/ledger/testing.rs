@@ -31,6 +31,7 @@ pub(crate) async fn campaign_with(
             csv_path: format!("{name}.csv"),
             csv_sha256: "00".into(),
             csv_bytes: 0,
+            suppress_sha256: None,
             settings: "{}".into(),
         })
         .await

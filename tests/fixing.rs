@@ -397,3 +397,37 @@ async fn leaving_a_do_not_call_list_out_of_a_later_run_never_dials_its_numbers()
     assert!(!called.contains_key(&number(1)) && !called.contains_key(&number(4)));
     assert_eq!(env.counts("o").state(RowState::Skipped), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_settings_changed_at_once_each_count_the_rows_they_reach_alone() {
+    let env = Env::default().await;
+    let csv = "phone\n+966500000001\n+966500000002\n0500000003\n0500000004\n0500000005\n";
+    let file = env.write("two.csv", csv);
+    run(&env, &file, &["--limit", "1"]).await.expect_code(0);
+    let dnc = env.write("dnc.txt", "+966500000002\n+966500000004\n");
+    let second = run(
+        &env,
+        &file,
+        &["--default-region", "SA", "--suppress", arg(&dnc)],
+    )
+    .await;
+    second.expect_code(0);
+    let err = &second.stderr;
+    // The region alone makes the three local numbers readable; the list alone reaches the
+    // one pending number it can read without the region.
+    assert!(
+        err.contains("default_region: none -> SA (3 row(s) not yet dialed change verdict)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(1 row(s) not yet dialed change verdict)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 skipped row(s) are now dialable (were invalid_number 2)")
+            && err.contains("1 row(s) are now skipped (suppressed 1)")
+            && err.contains("1 still skipped (suppressed 1)"),
+        "{err}"
+    );
+    each_number_called_once(&env, 3);
+}

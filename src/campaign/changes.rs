@@ -96,9 +96,19 @@ pub fn adopt(
     kind: Kind,
     campaign: &str,
 ) -> Result<Settings, CampaignError> {
+    adopt_where(old, new, |key| Kind::of(key) == kind, campaign)
+}
+
+/// `old` with the settings whose key `take` accepts taken from `new`.
+pub fn adopt_where(
+    old: &Settings,
+    new: &Settings,
+    take: impl Fn(&str) -> bool,
+    campaign: &str,
+) -> Result<Settings, CampaignError> {
     let mut merged = as_object(old);
     for (key, value) in as_object(new) {
-        if Kind::of(&key) == kind {
+        if take(&key) {
             merged.insert(key, value);
         }
     }

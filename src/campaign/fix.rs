@@ -18,8 +18,9 @@ pub struct Fix {
     changes: Vec<Change>,
     /// The file to re-read when rows are re-planned.
     file: PathBuf,
-    /// The settings rows are re-planned and dialed with.
+    /// The settings rows are re-planned and dialed with, and those they replace.
     plan_with: Settings,
+    old: Settings,
     /// What the campaign keeps for its later runs.
     store: Settings,
     replan: bool,
@@ -135,6 +136,7 @@ fn for_run(
         changes,
         file: csv.to_path_buf(),
         plan_with: settings.clone(),
+        old,
         store: settings.clone(),
         grown,
     }))
@@ -162,6 +164,7 @@ pub fn for_again(
         changes,
         file: PathBuf::from(&campaign.csv_path),
         plan_with: settings.clone(),
+        old,
         replan: true,
         verdicts: replan_skipped,
         grown: None,
@@ -195,15 +198,7 @@ impl Fix {
             );
         }
         let replanned = if self.replan {
-            let (l, c, path, s, h) = (
-                ledger.clone(),
-                campaign.clone(),
-                self.file.clone(),
-                self.plan_with.clone(),
-                halt.clone(),
-            );
-            let stop = move || h.is_stopped();
-            Some(off_runtime(move || replan::replan(&l, &c, &path, &s, &stop)).await?)
+            Some(self.replan(ledger, campaign, halt).await?)
         } else {
             None
         };
@@ -224,21 +219,49 @@ impl Fix {
             tracing::info!("  {}", change_line(c, replanned.as_ref(), left));
         }
         if let Some(r) = replanned.as_ref().filter(|_| self.verdicts) {
-            tracing::info!("campaign {name}: {}", summary_line(r));
+            tracing::info!("campaign {name}: {}", summary_line(&r.all));
         }
         Ok(())
     }
+
+    /// The re-plan itself, off the async workers.
+    async fn replan(
+        &self,
+        ledger: &Ledger,
+        campaign: &Campaign,
+        halt: &Halt,
+    ) -> Result<replan::Done, CampaignError> {
+        let (l, c, h) = (ledger.clone(), campaign.clone(), halt.clone());
+        let (path, new, old, changes) = (
+            self.file.clone(),
+            self.plan_with.clone(),
+            self.old.clone(),
+            self.changes.clone(),
+        );
+        off_runtime(move || {
+            let ask = replan::Ask {
+                settings: &new,
+                alone: Some((&old, &changes)),
+            };
+            replan::replan(&l, &c, &path, ask, &|| h.is_stopped())
+        })
+        .await
+    }
 }
 
-/// One change and the rows it reaches. When several settings of one kind change at once,
-/// the count is of the rows they change together.
-fn change_line(c: &Change, replanned: Option<&Replanned>, left: u64) -> String {
-    let reach = match (c.kind, replanned) {
-        (Kind::Request, Some(r)) => format!(
+/// One change and the rows it reaches: its own count when several changed at once, else
+/// the re-plan's.
+fn change_line(c: &Change, replanned: Option<&replan::Done>, left: u64) -> String {
+    let alone = replanned.and_then(|d| d.alone.iter().find(|(k, _)| *k == c.key));
+    let all = replanned.map(|d| &d.all);
+    let reach = match (c.kind, all, alone) {
+        (Kind::Request, _, Some((_, n))) => format!("{n} request(s) not yet sent now use it"),
+        (Kind::Planning, _, Some((_, n))) => format!("{n} row(s) not yet dialed change verdict"),
+        (Kind::Request, Some(r), None) => format!(
             "{} request(s) not yet sent now use it",
             r.requests_changed + r.now_dialable.values().sum::<u64>()
         ),
-        (Kind::Planning, Some(r)) => format!(
+        (Kind::Planning, Some(r), None) => format!(
             "{} row(s) not yet dialed change verdict",
             r.verdicts_changed()
         ),

@@ -4,6 +4,7 @@
 //! `cmd/` turn flags into them. Every thread and task it starts is owned and joined before
 //! it returns, and one [`Halt`] stops them all.
 
+mod alone;
 mod beside;
 mod changes;
 mod dry_plan;

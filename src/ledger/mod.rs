@@ -28,7 +28,7 @@ pub use controls::{ControlAction, ControlRequest};
 pub use error::{LedgerError, Trouble};
 pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
 pub use records::{CallOutcome, RowRecord};
-pub use replan::Replanned;
+pub use replan::{Replanned, StoredVerdict};
 pub use report::{BREAKDOWN_VALUES, BreakdownLine, FunnelCounts, OutcomeStats, RequestKeys};
 pub use requeue::{AttemptHistory, Redial, Undelivered};
 pub use rows::{AttemptRecord, DialRow, InFlight, NewRow, Prior, Transition};

@@ -3,7 +3,7 @@
 //! states the caller names (never a row that was dialed). Deduplication holds throughout:
 //! a number is meant to be dialed for one row only, the earliest one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -21,6 +21,8 @@ pub struct Replanned {
     pub still_skipped: BTreeMap<SkipReason, u64>,
     /// Rows still to be dialed whose request body changed.
     pub requests_changed: u64,
+    /// Rows still skipped, for another reason than before.
+    pub reasons_changed: u64,
 }
 
 impl Replanned {
@@ -34,12 +36,24 @@ impl Replanned {
         merge(&mut self.now_skipped, other.now_skipped);
         merge(&mut self.still_skipped, other.still_skipped);
         self.requests_changed += other.requests_changed;
+        self.reasons_changed += other.reasons_changed;
     }
 
     /// Rows whose verdict (dial or skip, and why) changed.
     pub fn verdicts_changed(&self) -> u64 {
-        self.now_dialable.values().sum::<u64>() + self.now_skipped.values().sum::<u64>()
+        self.now_dialable.values().sum::<u64>()
+            + self.now_skipped.values().sum::<u64>()
+            + self.reasons_changed
     }
+}
+
+/// A stored row's verdict, to compare a re-planned record with before it is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVerdict {
+    pub state: RowState,
+    pub reason: Option<SkipReason>,
+    pub e164: Option<String>,
+    pub request: Option<String>,
 }
 
 /// A stored row as far as re-planning reads it.
@@ -77,6 +91,36 @@ impl Ledger {
                 replan_one(tx, campaign_id, row, &states, &mut done)?;
             }
             Ok(done)
+        })
+    }
+}
+
+impl Ledger {
+    /// The stored verdicts of the rows on lines `from..=to`, by line (blocking).
+    pub fn stored_verdicts(
+        &self,
+        campaign_id: i64,
+        from: u64,
+        to: u64,
+    ) -> Result<HashMap<u64, StoredVerdict>, LedgerError> {
+        self.read_blocking(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT line, state, reason, e164, request FROM rows
+                 WHERE campaign_id = ?1 AND line BETWEEN ?2 AND ?3",
+            )?;
+            st.query_map(params![campaign_id, from as i64, to as i64], |r| {
+                let reason: Option<String> = r.get(2)?;
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    StoredVerdict {
+                        state: r.get(1)?,
+                        reason: reason.as_deref().and_then(SkipReason::parse),
+                        e164: r.get(3)?,
+                        request: r.get(4)?,
+                    },
+                ))
+            })?
+            .collect()
         })
     }
 }
@@ -133,6 +177,9 @@ fn replan_one(
             detail,
             duplicate_of,
         } => {
+            if was_skipped && stored.reason != Some(reason) {
+                done.reasons_changed += 1;
+            }
             let into = if was_skipped {
                 &mut done.still_skipped
             } else {

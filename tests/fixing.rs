@@ -431,3 +431,40 @@ async fn two_settings_changed_at_once_each_count_the_rows_they_reach_alone() {
     );
     each_number_called_once(&env, 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_with_a_template_sends_it_for_the_rows_it_dials_and_keeps_it() {
+    let env = Env::default().await;
+    let file = env.write("rt.csv", contacts(6));
+    run(&env, &file, &["--template", GOOD, "--limit", "2"])
+        .await
+        .expect_code(0);
+    let resumed = env
+        .dialer(&[
+            "resume",
+            "rt",
+            "--template",
+            OTHER,
+            "--rate",
+            "unlimited",
+            "--limit",
+            "2",
+        ])
+        .await;
+    resumed.expect_code(0);
+    assert!(
+        resumed
+            .stderr
+            .contains("4 request(s) not yet sent now use it"),
+        "{}",
+        resumed.stderr
+    );
+    // The new template is the campaign's now: a plain resume goes on with it.
+    env.dialer(&["resume", "rt", "--rate", "unlimited"])
+        .await
+        .expect_code(0);
+    let sent = templates_sent(&env);
+    assert_eq!(sent[..2], [GOOD, GOOD]);
+    assert!(sent[2..].iter().all(|t| t == OTHER), "{sent:?}");
+    each_number_called_once(&env, 6);
+}

@@ -48,14 +48,34 @@ pub(super) async fn continuing(
     start: &mut Start,
     inputs: &mut Inputs,
 ) -> Result<Option<Fix>, CampaignError> {
-    let stored = Settings::from_json(&campaign.settings, &campaign.name)?;
-    if keep_lists(&campaign.name, &mut start.settings, &stored) {
-        inputs.planner = start
-            .settings
-            .planner(&start.name, inputs.source.headers())?;
-        inputs.lists = file::lists_fingerprint(&start.settings.suppress)?;
+    let (c, mut s, fp, lists) = (
+        campaign.clone(),
+        start.clone(),
+        inputs.file.clone(),
+        inputs.lists.clone(),
+    );
+    let headers = inputs.source.headers().to_vec();
+    // Loading lists and hashing the head of a grown file block: off the async workers.
+    let (s, planner, lists, fix) = off_runtime(move || {
+        let stored = Settings::from_json(&c.settings, &c.name)?;
+        let (planner, lists) = if keep_lists(&c.name, &mut s.settings, &stored) {
+            let planner = s.settings.planner(&s.name, &headers)?;
+            (
+                Some(planner),
+                file::lists_fingerprint(&s.settings.suppress)?,
+            )
+        } else {
+            (None, lists)
+        };
+        let fix = for_run(&c, &s, &fp, lists.clone())?;
+        Ok((s, planner, lists, fix))
+    })
+    .await?;
+    *start = s;
+    inputs.lists = lists;
+    if let Some(planner) = planner {
+        inputs.planner = planner;
     }
-    let fix = for_run(campaign, start, &inputs.file, inputs.lists.clone())?;
     if campaign.csv_bytes.is_none() && campaign.csv_sha256 == inputs.file.sha256 {
         ledger
             .record_csv_bytes(campaign.id, inputs.file.bytes)

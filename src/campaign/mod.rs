@@ -1,6 +1,7 @@
 //! A campaign from start to end: checks the inputs, creates (or continues) the campaign in
-//! the ledger, takes its lease, runs the ingest thread and the dispatcher side by side, and
-//! returns what happened. It takes library types ([`Start`], [`Settings`]); the commands in
+//! the ledger, takes its lease, applies what a continued campaign changes (`fix`: settings,
+//! re-planned rows, a grown file), runs the ingest thread and the dispatcher side by side,
+//! and returns what happened. It takes library types ([`Start`], [`Settings`]); the commands in
 //! `cmd/` turn flags into them. Every thread and task it starts is owned and joined before
 //! it returns, and one [`Halt`] stops them all.
 

@@ -113,13 +113,9 @@ pub fn lists_fingerprint(paths: &[std::path::PathBuf]) -> Result<Option<String>,
 /// appended) before it is read again to re-plan rows.
 pub fn check_unchanged(campaign: &Campaign, stop: &dyn Fn() -> bool) -> Result<(), CampaignError> {
     let path = Path::new(&campaign.csv_path);
-    let gone = || {
-        CampaignError::Usage(format!(
-            "campaign {} was started from {}, which is gone or changed; re-planning its rows needs \
-         that file: put it back, or start a new campaign with `dialer run FILE --campaign NEW_NAME`",
-            crate::text::quote(&campaign.name),
-            crate::text::quote(&campaign.csv_path),
-        ))
+    let gone = || CampaignError::FileGone {
+        name: crate::text::quote(&campaign.name),
+        path: crate::text::quote(&campaign.csv_path),
     };
     let now = fingerprint(path, None, stop).map_err(|e| match e {
         CampaignError::Interrupted => e,

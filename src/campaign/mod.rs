@@ -61,6 +61,14 @@ pub enum CampaignError {
          to continue the old one run `dialer resume {name}`"
     )]
     FileChanged { name: String, path: String },
+    /// Re-planning reads the campaign's file again, and it is not the one it was (both
+    /// names come quoted and escaped for a terminal).
+    #[error(
+        "campaign {name} was started from {path}, which is gone or changed; re-planning its \
+         rows needs that file: put it back, or start a new campaign with \
+         `dialer run FILE --campaign NEW_NAME`"
+    )]
+    FileGone { name: String, path: String },
     #[error("{0}")]
     Usage(String),
     #[error("campaign name must not be empty; pass --campaign NAME")]

@@ -139,6 +139,8 @@ fn ledger_with_latencies(dir: &std::path::Path, rows: u64) -> (Ledger, i64) {
             name: format!("latency-{rows}"),
             csv_path: "bench.csv".into(),
             csv_sha256: "0".repeat(64),
+            csv_bytes: 0,
+            suppress_sha256: None,
             settings: "{}".into(),
         }))
         .expect("a campaign");

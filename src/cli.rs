@@ -246,6 +246,26 @@ pub struct OverrideArgs {
     /// Change the calling hours ([DAYS ]HH:MM-HH:MM, repeatable); skipped dates are kept.
     #[arg(long, value_name = "[DAYS ]HH:MM-HH:MM", value_parser = parse_window)]
     pub window: Vec<DayWindow>,
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+/// The request-shaping flags `resume`/`retry` take for the rows they dial (rebuilt from
+/// the campaign's file, which must still be there unchanged).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RequestArgs {
+    /// Use this aiSettingsTemplateId (a UUID) for the rows dialed from now on.
+    #[arg(long, value_name = "UUID", value_parser = parse_template)]
+    pub template: Option<String>,
+    /// Add static metadata KEY=VALUE to the rows dialed from now on (repeatable).
+    #[arg(long = "meta", value_name = "KEY=VALUE", value_parser = parse_meta_arg)]
+    pub meta: Vec<(String, String)>,
+    /// Send createIfNotExists:false from now on.
+    #[arg(long)]
+    pub no_create: bool,
+    /// Send updateExisting:true from now on.
+    #[arg(long)]
+    pub update_existing: bool,
 }
 
 /// The dates of one `--holidays` file, read when the command line is.
@@ -276,7 +296,8 @@ pub struct RetryArgs {
     /// The campaign whose rows to dial again.
     pub campaign: String,
     /// Row states to put back in the queue: failed, uncertain, expired, cancelled
-    /// (comma-separated) [default: failed, unless --outcome is given].
+    /// (comma-separated) [default: failed, unless --outcome is given]; `skipped` plans the
+    /// skipped rows again with the current settings and dials those now dialable.
     #[arg(long, value_delimiter = ',', value_parser = parse_row_state)]
     pub status: Option<Vec<RowState>>,
     /// Also re-dial rows whose call ended this way (from webhooks).

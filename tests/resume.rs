@@ -66,7 +66,8 @@ async fn the_same_name_with_a_different_file_is_refused() {
     ])
     .await
     .expect_code(0);
-    let b = env.write("b.csv", contacts(3));
+    // Not `a.csv` with rows appended (that would continue the campaign): a row differs.
+    let b = env.write("b.csv", contacts(3).replace("P0,", "Q0,"));
     let run = env
         .dialer(&["run", b.to_str().unwrap(), "--campaign", "nov"])
         .await;

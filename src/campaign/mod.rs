@@ -1,15 +1,21 @@
 //! A campaign from start to end: checks the inputs, creates (or continues) the campaign in
-//! the ledger, takes its lease, runs the ingest thread and the dispatcher side by side, and
-//! returns what happened. It takes library types ([`Start`], [`Settings`]); the commands in
+//! the ledger, takes its lease, applies what a continued campaign changes (`fix`: settings,
+//! re-planned rows, a grown file), runs the ingest thread and the dispatcher side by side,
+//! and returns what happened. It takes library types ([`Start`], [`Settings`]); the commands in
 //! `cmd/` turn flags into them. Every thread and task it starts is owned and joined before
 //! it returns, and one [`Halt`] stops them all.
 
+mod alone;
 mod beside;
+mod changes;
 mod dry_dedupe;
 mod dry_plan;
 mod dry_run;
+mod file;
+mod fix;
 mod ingest;
 mod lease;
+mod replan;
 mod resume;
 mod settings;
 mod zone_check;
@@ -18,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -51,11 +56,20 @@ pub enum CampaignError {
         source: std::io::Error,
     },
     #[error(
-        "campaign {name:?} was started from a different file (SHA-256 differs from {path}); \
+        "campaign {name:?} was started from a different file (SHA-256 differs from {path}, \
+         and it is not the old file with rows appended at its end); \
          to start a new campaign from this file pass --campaign NEW_NAME, \
          to continue the old one run `dialer resume {name}`"
     )]
     FileChanged { name: String, path: String },
+    /// Re-planning reads the campaign's file again, and it is not the one it was (both
+    /// names come quoted and escaped for a terminal).
+    #[error(
+        "campaign {name} was started from {path}, which is gone or changed; re-planning its \
+         rows needs that file: put it back, or start a new campaign with \
+         `dialer run FILE --campaign NEW_NAME`"
+    )]
+    FileGone { name: String, path: String },
     #[error("{0}")]
     Usage(String),
     #[error("campaign name must not be empty; pass --campaign NAME")]
@@ -108,6 +122,8 @@ pub struct Job {
     /// The CSV to count records in, beside dialing, for the progress total.
     pub count_from: Option<(PathBuf, SourceOptions)>,
     pub progress_bar: bool,
+    /// Changed settings, a grown file or skipped rows to re-plan, applied under the lease.
+    pub fix: Option<fix::Fix>,
 }
 
 /// Prepares the campaign described by `start` (creating it, or continuing it when the same
@@ -115,14 +131,14 @@ pub struct Job {
 /// problems: they are what the user is most likely to be fixing.
 pub async fn run(
     ledger_path: &Path,
-    start: Start,
+    mut start: Start,
     creds: Result<Credentials, ApiError>,
     interrupt: CancellationToken,
 ) -> Result<RunOutcome, CampaignError> {
     if start.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
     }
-    let inputs = {
+    let mut inputs = {
         let (start, stop) = (start.clone(), interrupt.clone());
         let opening = tokio::task::spawn_blocking(move || open_inputs(&start, &stop));
         // A header read blocks in the OS until a line ends; on a file that never gives one
@@ -134,20 +150,17 @@ pub async fn run(
     };
     let client = LeversClient::new(&start.settings.api_url, creds?, start.settings.timeout())?;
     let ledger = Ledger::open(ledger_path)?;
-    let campaign = ledger
+    let mut campaign = ledger
         .create_campaign(NewCampaign {
             name: start.name.clone(),
             csv_path: absolute(&start.csv),
-            csv_sha256: inputs.sha.clone(),
+            csv_sha256: inputs.file.sha256.clone(),
+            csv_bytes: inputs.file.bytes,
+            suppress_sha256: inputs.lists.clone(),
             settings: start.settings.to_json(),
         })
         .await?;
-    if campaign.csv_sha256 != inputs.sha {
-        return Err(CampaignError::FileChanged {
-            name: start.name,
-            path: start.csv.display().to_string(),
-        });
-    }
+    let fix = fix::continuing(&ledger, &mut campaign, &mut start, &mut inputs).await?;
     let job = Job {
         ledger,
         source: (!campaign.ingested).then_some((inputs.source, inputs.planner)),
@@ -158,15 +171,18 @@ pub async fn run(
         redial: None,
         count_from: Some((start.csv.clone(), start.settings.source_options())),
         progress_bar: start.progress_bar,
+        fix,
     };
     dial(job, interrupt).await
 }
 
-/// The opened CSV, its planner and its SHA-256.
+/// The opened CSV, its planner and its SHA-256 and length.
 struct Inputs {
     source: Source,
     planner: Planner,
-    sha: String,
+    file: file::Fingerprint,
+    /// The do-not-call lists' contents (see [`file::lists_fingerprint`]).
+    lists: Option<String>,
 }
 
 /// Hashes the file on one thread and loads the phone-number metadata (about 100 ms) on
@@ -176,7 +192,7 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
     let give_up = AtomicBool::new(false);
     let stop = || interrupt.is_cancelled() || give_up.load(Ordering::Relaxed);
     std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| sha256_file(&start.csv, &stop));
+        let hashing = scope.spawn(|| file::fingerprint(&start.csv, None, &stop));
         let warm = scope.spawn(crate::plan::warm_up);
         let opened = Source::open(&start.csv, &start.settings.source_options())
             .map_err(CampaignError::from)
@@ -190,12 +206,13 @@ fn open_inputs(start: &Start, interrupt: &CancellationToken) -> Result<Inputs, C
             // The input error is the one to report; the hash is not needed any more.
             give_up.store(true, Ordering::Relaxed);
         }
-        let sha = hashing.join().map_err(|_| CampaignError::Interrupted)?;
+        let fingerprint = hashing.join().map_err(|_| CampaignError::Interrupted)?;
         let (source, planner) = opened?;
         Ok(Inputs {
             source,
             planner,
-            sha: sha?,
+            file: fingerprint?,
+            lists: file::lists_fingerprint(&start.settings.suppress)?,
         })
     })
 }
@@ -225,9 +242,14 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
         redial,
         count_from,
         progress_bar,
+        fix,
     } = job;
     client.authenticate().await?;
     let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
+    // After the requeue, so that rows `retry` put back get the new request too.
+    if let Some(fix) = fix {
+        fix.apply(&ledger, &campaign, &halt).await?;
+    }
     let counts = blocking(&ledger, move |l| l.counts(campaign.id)).await?;
     let tally = Arc::new(Tally::from_counts(&counts, cfg.limit));
     let (progress_tx, progress_rx) = watch::channel(IngestProgress {
@@ -326,22 +348,5 @@ fn absolute(path: &Path) -> String {
 
 /// SHA-256 of a file, streamed; gives up when `stop` says so (Ctrl-C on a huge file).
 pub fn sha256_file(path: &Path, stop: &dyn Fn() -> bool) -> Result<String, CampaignError> {
-    let read_err = |source| CampaignError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(read_err)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        if stop() {
-            return Err(CampaignError::Interrupted);
-        }
-        let n = std::io::Read::read(&mut file, &mut buf).map_err(read_err)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    file::fingerprint(path, None, stop).map(|f| f.sha256)
 }

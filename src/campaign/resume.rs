@@ -33,7 +33,7 @@ pub async fn resume(
             Some(n) => ledger.campaign(&n)?,
             None => only_unfinished(&ledger)?,
         };
-        prepare(ledger, campaign, again)
+        prepare(ledger, campaign, again, false)
     })
     .await?;
     dial(job, interrupt).await
@@ -48,14 +48,18 @@ pub struct RetryWhat {
     pub redial: Option<Undelivered>,
 }
 
-/// Puts the campaign's rows in `states` back in the queue and dispatches it.
+/// Puts the campaign's rows in `states` back in the queue and dispatches it. `skipped`
+/// rows are not put back as they are: they are planned again from the campaign's file,
+/// and those the current settings would dial are dialed.
 pub async fn retry(
     ledger: Ledger,
     name: &str,
-    what: RetryWhat,
+    mut what: RetryWhat,
     again: Again,
     interrupt: CancellationToken,
 ) -> Result<RunOutcome, CampaignError> {
+    let replan_skipped = what.states.contains(&RowState::Skipped);
+    what.states.retain(|s| *s != RowState::Skipped);
     if let Some(bad) = what
         .states
         .iter()
@@ -63,14 +67,14 @@ pub async fn retry(
     {
         let names: Vec<_> = RowState::RETRYABLE.iter().map(|s| s.as_str()).collect();
         return Err(CampaignError::Usage(format!(
-            "cannot retry rows in state {bad}; --status takes {}",
+            "cannot retry rows in state {bad}; --status takes {} or skipped",
             names.join(", ")
         )));
     }
     let name = name.to_string();
     let mut job = off_runtime(move || {
         let campaign = ledger.campaign(&name)?;
-        prepare(ledger, campaign, again)
+        prepare(ledger, campaign, again, replan_skipped)
     })
     .await?;
     job.requeue = what.states;
@@ -87,9 +91,15 @@ async fn off_runtime<T: Send + 'static>(
         .map_err(|_| CampaignError::Interrupted)?
 }
 
-fn prepare(ledger: Ledger, campaign: Campaign, again: Again) -> Result<Job, CampaignError> {
+fn prepare(
+    ledger: Ledger,
+    campaign: Campaign,
+    again: Again,
+    replan_skipped: bool,
+) -> Result<Job, CampaignError> {
     let mut settings = Settings::from_json(&campaign.settings, &campaign.name)?;
     (again.patch)(&mut settings);
+    let fix = super::fix::for_again(&campaign, &settings, replan_skipped)?;
     let client = LeversClient::new(&settings.api_url, again.creds?, settings.timeout())?;
     let source = if campaign.ingested {
         None
@@ -109,6 +119,7 @@ fn prepare(ledger: Ledger, campaign: Campaign, again: Again) -> Result<Job, Camp
         redial: None,
         count_from,
         progress_bar: again.progress_bar,
+        fix,
     })
 }
 

@@ -19,7 +19,12 @@ Examples:
 
 A `name` or `full_name` column fills the names when the file has no first/last name
 column: \"Sara Al Harbi\" becomes firstName \"Sara\", lastName \"Al Harbi\" (one word: only
-firstName). The dry run's first request bodies show what will be sent.";
+firstName). The dry run's first request bodies show what will be sent.
+
+Run it again with other flags to fix a campaign (a forgotten --default-region, a new
+--suppress list, another --template): the rows not yet dialed get the new settings, one
+line per change says how many; a row already dialed is never touched. A file that only
+gained rows at its end continues its campaign with them.";
 
 pub const EXAMPLES_RESUME: &str = "\
 Examples:
@@ -31,7 +36,9 @@ pub const EXAMPLES_RETRY: &str = "\
 Examples:
   dialer retry spring                           re-dial the failed rows
   dialer retry spring --status failed,uncertain --retry-uncertain
-  dialer retry spring --outcome undelivered --min-age 2h --max-calls 3";
+  dialer retry spring --outcome undelivered --min-age 2h --max-calls 3
+  dialer retry spring --template 0b6c3d1e-5d8f-4f61-9a57-2f1f0c6a9e10   refused rows, new template
+  dialer retry spring --status skipped          plan the skipped rows again and dial those now dialable";
 
 pub const EXAMPLES_STATUS: &str = "\
 Examples:

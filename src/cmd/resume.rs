@@ -9,7 +9,7 @@ use super::{CmdError, open_existing};
 use crate::api::Credentials;
 use crate::campaign::{self, Again, RetryWhat, Settings};
 use crate::cli::{OverrideArgs, ResumeArgs, RetryArgs};
-use crate::ledger::{Undelivered, now_ms};
+use crate::ledger::{RowState, Undelivered, now_ms};
 
 /// How `resume`/`retry` dial: the stored settings with the flags given again applied.
 fn again(
@@ -52,6 +52,14 @@ fn apply(o: &OverrideArgs, s: &mut Settings) {
     if !o.window.is_empty() {
         s.set_windows(o.window.clone());
     }
+    let r = &o.request;
+    if let Some(t) = &r.template {
+        s.template = Some(t.clone());
+    }
+    // Appended: for a key given twice the later value wins, as on `run`.
+    s.meta.extend(r.meta.iter().cloned());
+    s.no_create |= r.no_create;
+    s.update_existing |= r.update_existing;
 }
 
 pub async fn resume(
@@ -96,8 +104,9 @@ pub async fn retry(
         interrupt,
     )
     .await?;
-    if !states.is_empty() {
-        let names: Vec<_> = states.iter().map(|s| s.as_str()).collect();
+    let requeued: Vec<_> = states.iter().filter(|s| **s != RowState::Skipped).collect();
+    if !requeued.is_empty() {
+        let names: Vec<_> = requeued.iter().map(|s| s.as_str()).collect();
         eprintln!(
             "dialer: put {} row(s) back in the queue ({})",
             outcome.requeued,

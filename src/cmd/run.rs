@@ -128,6 +128,20 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
             );
             exit::BREAKER
         }
+        Stop::Refused(message) => {
+            eprintln!(
+                "dialer: stopped: the first {} requests were all refused with the same answer: \
+                 {}. The {} row(s) not yet sent are still pending. Fix the cause (a wrong \
+                 template is the usual one), then run `dialer retry {name} --template UUID` \
+                 (it also re-sends the refused rows), or `dialer run {} --campaign {name} \
+                 --template UUID`",
+                crate::dispatch::REFUSAL_PROBE,
+                crate::text::cell(message),
+                counts.open(),
+                crate::text::quote(&outcome.campaign.csv_path),
+            );
+            exit::BREAKER
+        }
         Stop::Interrupted => {
             eprintln!("dialer: interrupted; run `dialer resume {name}` to continue");
             exit::INTERRUPTED
@@ -157,9 +171,29 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
             }
         }
     };
+    region_hint(outcome, counts);
     // A file that broke off mid-way is never a clean finish.
     Ok(match ingest_code {
         Some(c) if code == exit::OK || code == exit::ROWS_FAILED => c.max(code),
         _ => code,
     })
+}
+
+/// Rows skipped as `invalid_number` in a campaign without `--default-region` are most often
+/// numbers written without +country: say how to plan them again.
+fn region_hint(outcome: &RunOutcome, counts: &crate::ledger::Counts) {
+    let c = &outcome.campaign;
+    let invalid = counts.skipped.get("invalid_number").copied().unwrap_or(0);
+    let no_region =
+        Settings::from_json(&c.settings, &c.name).is_ok_and(|s| s.default_region.is_none());
+    if invalid > 0 && no_region {
+        eprintln!(
+            "dialer: {invalid} row(s) skipped as invalid_number, and the campaign has no \
+             --default-region; if those numbers are written without +country, run `dialer run \
+             {} --campaign {} --default-region CC` (e.g. SA): the skipped rows are planned \
+             again and the valid ones dialed",
+            crate::text::quote(&c.csv_path),
+            crate::text::quote(&c.name)
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod pace;
 mod policy;
 mod pool;
 mod rate;
+mod refusals;
 
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use policy::RetryPolicy;
 pub use pool::dispatch;
 pub use rate::Rate;
+pub use refusals::PROBE as REFUSAL_PROBE;
 
 use crate::api::Outcome;
 
@@ -72,6 +74,8 @@ pub enum Stop {
     Auth(String),
     /// Too many consecutive failures.
     Breaker,
+    /// The first requests of the run were all refused permanently with this message.
+    Refused(String),
     /// Ctrl-C / SIGTERM.
     Interrupted,
     /// The ledger could not be written: nothing more may be sent.

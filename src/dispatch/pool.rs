@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{Feed, Hours, Queue, lock};
 use super::gate::{Gate, Held};
 use super::pace::Pacer;
+use super::refusals::Refusals;
 use super::{Caller, DispatchConfig, DispatchReport, Halt, IngestProgress, Stop};
 use crate::api::Outcome;
 use crate::ledger::{AttemptRecord, DialRow, InFlight, Ledger, Transition, now_ms};
@@ -53,6 +54,8 @@ struct Ctx<C> {
     consecutive_429: AtomicU32,
     /// Consecutive retryable-or-uncertain outcomes, for the circuit breaker.
     consecutive_failures: AtomicU32,
+    /// The first requests' answers, for the stop when every request is refused alike.
+    refusals: Refusals,
     /// Rows dialed (or being dialed) by this invocation: what `--limit` counts. Filled only
     /// under a limit, so an unlimited run's memory does not grow with its rows.
     dialed: Mutex<HashSet<i64>>,
@@ -126,6 +129,7 @@ pub async fn dispatch<C: Caller>(
         pause_until: Mutex::new(None),
         consecutive_429: AtomicU32::new(0),
         consecutive_failures: AtomicU32::new(0),
+        refusals: Refusals::default(),
         dialed: Mutex::new(HashSet::new()),
         sent: AtomicU64::new(0),
         tally: tally.clone(),
@@ -154,11 +158,17 @@ pub async fn dispatch<C: Caller>(
             }
             continue;
         };
+        if !ctx.refusals.admit(&ctx.halt).await {
+            ctx.uncount(row.id, counted);
+            ctx.queue.release(row.id);
+            break;
+        }
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => Some(p.expect("the semaphore is never closed")),
             _ = ctx.halt.cancelled() => None,
         };
         let (Some(permit), Some(slot)) = (permit, next_slot(&ctx).await) else {
+            ctx.refusals.give_back();
             ctx.uncount(row.id, counted);
             ctx.queue.release(row.id);
             break;
@@ -235,7 +245,10 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
     let inflight = match ctx.ledger.mark_in_flight(ctx.campaign_id, &row).await {
         Ok(Some(f)) => f,
         // Someone else moved the row on: it must not be sent.
-        Ok(None) => return ctx.uncount(row.id, counted),
+        Ok(None) => {
+            ctx.refusals.give_back();
+            return ctx.uncount(row.id, counted);
+        }
         Err(e) => return ctx.halt_with(Stop::Ledger(e.to_string())),
     };
     let on_time = tokio::select! {
@@ -268,6 +281,7 @@ async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: b
         return ctx.halt_with(Stop::Ledger(e.to_string()));
     }
     ctx.uncount(row.id, counted);
+    ctx.refusals.give_back();
     match held {
         Held::Paused => lock(&ctx.queue.requeue).push_front(row),
         Held::Closed(opens) => tracing::debug!(
@@ -322,8 +336,11 @@ async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, sent_at
     }
 }
 
-/// The pool-wide consequences of one outcome: 429 pause, auth stop, circuit breaker.
+/// The pool-wide consequences of one outcome: 429 pause, auth stop, circuit breakers.
 fn react<C>(ctx: &Ctx<C>, outcome: &Outcome) {
+    if let Some(message) = ctx.refusals.answered(outcome) {
+        ctx.halt_with(Stop::Refused(message));
+    }
     match outcome {
         Outcome::Throttled { retry_after } => {
             let n = ctx.consecutive_429.fetch_add(1, Ordering::SeqCst);

@@ -30,6 +30,8 @@ pub(crate) async fn campaign_with(
             name: name.into(),
             csv_path: format!("{name}.csv"),
             csv_sha256: "00".into(),
+            csv_bytes: 0,
+            suppress_sha256: None,
             settings: "{}".into(),
         })
         .await

@@ -77,6 +77,8 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     conn.execute_batch(
         "DROP TABLE request_keys; ALTER TABLE rows DROP COLUMN contact;
          ALTER TABLE leases DROP COLUMN holder_start;
+         ALTER TABLE campaigns DROP COLUMN csv_bytes;
+         ALTER TABLE campaigns DROP COLUMN suppress_sha256;
          DELETE FROM schema_migrations WHERE version >= 4;",
     )
     .unwrap();

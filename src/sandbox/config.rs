@@ -150,6 +150,10 @@ pub struct SandboxConfig {
     /// Share of placed calls that do not get through (deliveryStatus fail) [default: 0.08].
     #[arg(long, value_parser = parse_ratio)]
     pub undelivered: Option<f64>,
+    /// A prompt template that exists (repeatable). When any is given, a request naming
+    /// another template is refused 404, as the API refuses a template id it does not know.
+    #[arg(long = "known-template", value_name = "UUID")]
+    pub known_template: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -172,6 +176,7 @@ impl Default for SandboxConfig {
             call_seconds: CallSeconds::default(),
             time_scale: 1.0,
             undelivered: None,
+            known_template: Vec::new(),
         }
     }
 }
@@ -196,6 +201,7 @@ impl fmt::Debug for SandboxConfig {
             .field("call_seconds", &self.call_seconds)
             .field("time_scale", &self.time_scale)
             .field("undelivered", &self.undelivered)
+            .field("known_template", &self.known_template)
             .finish()
     }
 }

@@ -65,6 +65,13 @@ async fn call(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     }
 }
 
+/// `--known-template`: a template id the sandbox was not told about does not exist. A
+/// request without one uses the default template, which always does.
+fn unknown_template(known: &[String], body: &serde_json::Value) -> bool {
+    let named = body.get("aiSettingsTemplateId").and_then(|t| t.as_str());
+    !known.is_empty() && named.is_some_and(|t| !known.iter().any(|k| k.eq_ignore_ascii_case(t)))
+}
+
 /// Steps 2 to 8 of the call endpoint, in the documented order.
 fn answer_call(
     shared: &Shared,
@@ -105,6 +112,15 @@ fn answer_call(
             return now(Answer::Unprocessable, response.into_response());
         }
     };
+    if unknown_template(&shared.config.known_template, &body) {
+        return now(
+            Answer::NotFound,
+            fixed(
+                StatusCode::NOT_FOUND,
+                r#"{"detail":"AI settings template not found"}"#,
+            ),
+        );
+    }
     match shared.decide(arrived_at, fields, body) {
         Decision::Unavailable => now(
             Answer::Unavailable,

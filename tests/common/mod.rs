@@ -167,3 +167,22 @@ pub async fn run_ok(env: &Env, file: &Path, args: &[&str]) {
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// `dialer run FILE --rate unlimited ARGS...`, whatever its exit code.
+pub async fn run_unlimited(env: &Env, file: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["run", arg(file), "--rate", "unlimited"];
+    all.extend_from_slice(args);
+    env.dialer(&all).await
+}
+
+/// The sandbox placed `total` calls, none of them to a number it had called before.
+#[track_caller]
+pub fn each_number_called_once(env: &Env, total: u64) {
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.total_calls, total, "{stats:?}");
+    assert!(
+        stats.calls_per_number.values().all(|&n| n == 1),
+        "a number was called twice: {:?}",
+        stats.calls_per_number
+    );
+}

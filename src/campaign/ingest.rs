@@ -87,7 +87,7 @@ fn ingest(
     let (metadata, tags) = planner.request_keys();
     ledger.record_request_keys_blocking(campaign_id, metadata, tags)?;
     for record in source.by_ref() {
-        if halt.is_stopped() {
+        if halt.is_stopped() && halt.reason().is_none_or(|r| r.stops_reading()) {
             // What was read is stored; the campaign stays un-ingested, so the next run
             // reads on from the last stored line.
             flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
+use super::{CampaignError, Entry, Job, RunOutcome, Settings, dial, sha256_file};
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::ledger::{Campaign, Ledger, RowState, Undelivered};
 use crate::source::Source;
@@ -73,6 +73,9 @@ pub async fn retry(
         prepare(ledger, campaign, again)
     })
     .await?;
+    job.entry = Entry::Retry {
+        lifts_cancel: what.states.contains(&RowState::Cancelled),
+    };
     job.requeue = what.states;
     job.redial = what.redial;
     dial(job, interrupt).await
@@ -109,6 +112,7 @@ fn prepare(ledger: Ledger, campaign: Campaign, again: Again) -> Result<Job, Camp
         redial: None,
         count_from,
         progress_bar: again.progress_bar,
+        entry: Entry::Resume,
     })
 }
 

@@ -33,6 +33,16 @@ Examples:
   dialer retry spring --status failed,uncertain --retry-uncertain
   dialer retry spring --outcome undelivered --min-age 2h --max-calls 3";
 
+pub const EXAMPLES_PAUSE: &str = "\
+Examples:
+  dialer pause spring                           the run stops starting calls within a second
+  dialer resume spring                          lift the pause and continue";
+
+pub const EXAMPLES_CANCEL: &str = "\
+Examples:
+  dialer cancel spring                          rows not yet dialed become cancelled
+  dialer retry spring --status cancelled        dial them after all";
+
 pub const EXAMPLES_STATUS: &str = "\
 Examples:
   dialer status                                 every campaign in ./dialer.db

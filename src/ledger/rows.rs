@@ -235,46 +235,7 @@ impl Ledger {
     ) -> Result<Option<InFlight>, LedgerError> {
         let (row_id, line) = (row.id, row.line as i64);
         self.writer
-            .call(move |tx| {
-                let now = now_ms();
-                let prior: Option<Prior> = tx
-                    .prepare_cached(
-                        "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
-                         FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
-                    )?
-                    .query_row([row_id], |r| {
-                        Ok(Prior {
-                            state: r.get(0)?,
-                            next_attempt_at: r.get(1)?,
-                            first_attempt_at: r.get(2)?,
-                            last_attempt_at: r.get(3)?,
-                        })
-                    })
-                    .optional()?;
-                let Some(prior) = prior else {
-                    return Ok(None);
-                };
-                let attempt: u32 = tx
-                    .prepare_cached(
-                        "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
-                             first_attempt_at = coalesce(first_attempt_at, ?2),
-                             last_attempt_at = ?2, next_attempt_at = NULL
-                         WHERE id = ?1
-                         RETURNING attempts",
-                    )?
-                    .query_row(params![row_id, now], |r| r.get(0))?;
-                tx.prepare_cached(
-                    "INSERT INTO attempts (campaign_id, line, attempt, started_at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![campaign_id, line, attempt, now])?;
-                Ok(Some(InFlight {
-                    attempt,
-                    attempt_id: tx.last_insert_rowid(),
-                    marked_at: now,
-                    prior,
-                }))
-            })
+            .call(move |tx| mark(tx, campaign_id, row_id, line))
             .await
     }
 
@@ -342,6 +303,54 @@ impl Ledger {
             })
             .await
     }
+}
+
+/// The `in_flight` mark inside a writer transaction (see [`Ledger::mark_in_flight`]). The
+/// attempt records the number it dials, for the daily cap across campaigns.
+pub(super) fn mark(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    row_id: i64,
+    line: i64,
+) -> rusqlite::Result<Option<InFlight>> {
+    let now = now_ms();
+    let prior: Option<Prior> = tx
+        .prepare_cached(
+            "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
+             FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
+        )?
+        .query_row([row_id], |r| {
+            Ok(Prior {
+                state: r.get(0)?,
+                next_attempt_at: r.get(1)?,
+                first_attempt_at: r.get(2)?,
+                last_attempt_at: r.get(3)?,
+            })
+        })
+        .optional()?;
+    let Some(prior) = prior else {
+        return Ok(None);
+    };
+    let attempt: u32 = tx
+        .prepare_cached(
+            "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
+                 first_attempt_at = coalesce(first_attempt_at, ?2),
+                 last_attempt_at = ?2, next_attempt_at = NULL
+             WHERE id = ?1
+             RETURNING attempts",
+        )?
+        .query_row(params![row_id, now], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO attempts (campaign_id, line, attempt, started_at, e164)
+         SELECT ?1, ?2, ?3, ?4, e164 FROM rows WHERE id = ?5",
+    )?
+    .execute(params![campaign_id, line, attempt, now, row_id])?;
+    Ok(Some(InFlight {
+        attempt,
+        attempt_id: tx.last_insert_rowid(),
+        marked_at: now,
+        prior,
+    }))
 }
 
 fn dial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DialRow> {

@@ -1,0 +1,120 @@
+//! Redials within a run (`--redial undelivered`): a row whose call was placed but not
+//! delivered goes back to `retry_wait`, due `--redial-after` after that call, until it has
+//! had `--max-calls` calls; and the question a redialing run asks to know whether it may
+//! end: which placed calls are still waiting for their outcome, and until when.
+
+use rusqlite::{Transaction, params};
+
+use super::{Ledger, LedgerError, now_ms};
+
+/// Attempt classes that may have placed a real call: they count against `--max-calls`.
+const PLACED: &str = "a.class IN ('success', 'uncertain', 'interrupted')";
+
+/// How a run redials (all times in ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedialRule {
+    /// Delay from an undelivered call to its redial.
+    pub after_ms: i64,
+    /// Calls a row may get in all, the first one included.
+    pub max_calls: u32,
+    /// How long a placed call's outcome is waited for; after it the row is not redialed.
+    pub outcome_timeout_ms: i64,
+}
+
+/// What one look at the campaign found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedialTick {
+    /// Undelivered rows just put in `retry_wait` for their redial.
+    pub scheduled: u64,
+    /// Undelivered rows that reached `--max-calls` and get no more calls.
+    pub at_cap: u64,
+    /// Placed calls still waiting for their outcome that could lead to a redial.
+    pub awaiting: u64,
+    /// When the last of those stops being waited for (unix ms).
+    pub awaiting_until: Option<i64>,
+}
+
+impl Ledger {
+    /// Schedules the redial of every undelivered row under the cap, closes those at the cap,
+    /// and says which outcomes are still awaited. Cheap on a large campaign: both reads
+    /// walk partial indexes of migration 0009 that hold only the rows in question.
+    pub async fn schedule_redials(
+        &self,
+        campaign_id: i64,
+        rule: RedialRule,
+    ) -> Result<RedialTick, LedgerError> {
+        self.writer
+            .call(move |tx| {
+                let now = now_ms();
+                let mut tick = schedule(tx, campaign_id, rule, now)?;
+                let (awaiting, oldest): (i64, Option<i64>) = tx
+                    .prepare_cached(&format!(
+                        "SELECT count(*), min(r.last_attempt_at) FROM rows r
+                         WHERE r.campaign_id = ?1 AND r.state = 'succeeded'
+                           AND r.outcome_at IS NULL AND r.last_attempt_at > ?2
+                           AND (SELECT count(*) FROM attempts a WHERE a.campaign_id = ?1
+                                  AND a.line = r.line AND {PLACED}) < ?3"
+                    ))?
+                    .query_row(
+                        params![campaign_id, now - rule.outcome_timeout_ms, rule.max_calls],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?;
+                tick.awaiting = awaiting as u64;
+                tick.awaiting_until = oldest.map(|t| t + rule.outcome_timeout_ms);
+                Ok(tick)
+            })
+            .await
+    }
+}
+
+fn schedule(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    rule: RedialRule,
+    now: i64,
+) -> rusqlite::Result<RedialTick> {
+    let undelivered: Vec<(i64, i64, u32)> = tx
+        .prepare_cached(&format!(
+            "SELECT r.id, coalesce(r.last_attempt_at, 0),
+                    (SELECT count(*) FROM attempts a WHERE a.campaign_id = r.campaign_id
+                       AND a.line = r.line AND {PLACED})
+             FROM rows r
+             WHERE r.campaign_id = ?1 AND r.state = 'succeeded' AND r.delivery_status = 'fail'
+               AND r.redial_closed IS NULL"
+        ))?
+        .query_map([campaign_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut tick = RedialTick::default();
+    for (id, last, calls) in undelivered {
+        if calls >= rule.max_calls {
+            tx.prepare_cached("UPDATE rows SET redial_closed = 1 WHERE id = ?1")?
+                .execute([id])?;
+            tick.at_cap += 1;
+            continue;
+        }
+        let due = last + rule.after_ms;
+        let note = format!(
+            "redial {} of {}: the last call was not delivered",
+            calls + 1,
+            rule.max_calls
+        );
+        tx.prepare_cached(
+            "INSERT INTO attempts (campaign_id, line, attempt, started_at, ended_at, class, error)
+             SELECT campaign_id, line, attempts, ?2, ?2, 'requeued', ?3 FROM rows WHERE id = ?1",
+        )?
+        .execute(params![id, now, note])?;
+        // The old outcome stays in `webhook_events` and the history; the row's outcome
+        // columns are cleared for the next call's webhook. A fresh attempt budget: this is
+        // a new call, not a retry of a failed request.
+        tx.prepare_cached(
+            "UPDATE rows SET state = 'retry_wait', attempts = 0, next_attempt_at = ?2, error = ?3,
+                 delivery_status = NULL, provider_status = NULL, duration_s = NULL,
+                 call_output = NULL, sentiment = NULL, ended_reason = NULL, summary = NULL,
+                 transcript = NULL, provider_call_id = NULL, outcome_at = NULL
+             WHERE id = ?1 AND state = 'succeeded'",
+        )?
+        .execute(params![id, due, note])?;
+        tick.scheduled += 1;
+    }
+    Ok(tick)
+}

@@ -168,7 +168,15 @@ impl Feed {
             let awaited = self.redials.as_ref().and_then(Redials::awaiting_until);
             let wake_at = [next_retry, deferred, awaited].into_iter().flatten().min();
             if quiet && wake_at.is_none() {
-                return Ok(None);
+                // Outcomes may have arrived since the last look: ask once more before ending.
+                let more = match self.redials.as_mut() {
+                    Some(r) => r.tick_now(&self.ledger, self.campaign_id).await?,
+                    None => false,
+                };
+                if !more {
+                    return Ok(None);
+                }
+                continue;
             }
             if quiet && let Some(r) = self.redials.as_mut() {
                 r.announce(next_retry, &self.tally);

@@ -40,6 +40,16 @@ impl Redials {
         if self.last.is_some_and(|t| t.elapsed() < EVERY) {
             return Ok(());
         }
+        self.tick_now(ledger, campaign_id).await.map(|_| ())
+    }
+
+    /// Asks the ledger now: before the feed ends a run, the answer must postdate the last
+    /// call's end. `true` if something can still come due (a redial, an awaited outcome).
+    pub async fn tick_now(
+        &mut self,
+        ledger: &Ledger,
+        campaign_id: i64,
+    ) -> Result<bool, LedgerError> {
         self.last = Some(Instant::now());
         let tick = ledger.schedule_redials(campaign_id, self.rule).await?;
         if tick.scheduled > 0 || tick.at_cap > 0 {
@@ -51,7 +61,7 @@ impl Redials {
             );
         }
         self.tick = tick;
-        Ok(())
+        Ok(tick.scheduled > 0 || self.awaiting_until().is_some())
     }
 
     /// Until when the run must stay alive for outcomes still to come.

@@ -28,7 +28,7 @@ pub struct RedialTick {
     pub scheduled: u64,
     /// Undelivered rows that reached `--max-calls` and get no more calls.
     pub at_cap: u64,
-    /// Placed calls still waiting for their outcome that could lead to a redial.
+    /// Placed calls still waiting for their outcome, within `--outcome-timeout`.
     pub awaiting: u64,
     /// When the last of those stops being waited for (unix ms).
     pub awaiting_until: Option<i64>,
@@ -47,18 +47,17 @@ impl Ledger {
             .call(move |tx| {
                 let now = now_ms();
                 let mut tick = schedule(tx, campaign_id, rule, now)?;
+                // Every placed call's outcome is waited for, the last one's too: a row is
+                // final only once its outcome is in (or its wait is over).
                 let (awaiting, oldest): (i64, Option<i64>) = tx
-                    .prepare_cached(&format!(
-                        "SELECT count(*), min(r.last_attempt_at) FROM rows r
-                         WHERE r.campaign_id = ?1 AND r.state = 'succeeded'
-                           AND r.outcome_at IS NULL AND r.last_attempt_at > ?2
-                           AND (SELECT count(*) FROM attempts a WHERE a.campaign_id = ?1
-                                  AND a.line = r.line AND {PLACED}) < ?3"
-                    ))?
-                    .query_row(
-                        params![campaign_id, now - rule.outcome_timeout_ms, rule.max_calls],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )?;
+                    .prepare_cached(
+                        "SELECT count(*), min(last_attempt_at) FROM rows
+                         WHERE campaign_id = ?1 AND state = 'succeeded'
+                           AND outcome_at IS NULL AND last_attempt_at > ?2",
+                    )?
+                    .query_row(params![campaign_id, now - rule.outcome_timeout_ms], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
                 tick.awaiting = awaiting as u64;
                 tick.awaiting_until = oldest.map(|t| t + rule.outcome_timeout_ms);
                 Ok(tick)

@@ -256,6 +256,12 @@ pub struct OverrideArgs {
     /// Change the calling hours ([DAYS ]HH:MM-HH:MM, repeatable); skipped dates are kept.
     #[arg(long, value_name = "[DAYS ]HH:MM-HH:MM", value_parser = parse_window)]
     pub window: Vec<DayWindow>,
+    /// Move the campaign's deadline: rows not dialed by this RFC 3339 time become expired.
+    #[arg(long, value_parser = parse_start_at, conflicts_with = "expire_after")]
+    pub expire_at: Option<jiff::Timestamp>,
+    /// Move the deadline to this long from now (e.g. 2h).
+    #[arg(long, value_parser = parse_duration)]
+    pub expire_after: Option<Duration>,
 }
 
 /// The dates of one `--holidays` file, read when the command line is.

@@ -61,10 +61,29 @@ async fn expiry_turns_the_rows_left_into_expired() {
         late.detail.as_deref().unwrap_or("").contains("--expire-at"),
         "{late:?}"
     );
-    // A resume after the deadline dials nothing; `retry --status expired` would, on purpose.
+    // A resume after the deadline dials nothing; `retry --status expired` does, on purpose,
+    // given a later deadline.
     env.dialer(&["--no-progress", "resume", "late"]).await;
     assert_eq!(env.sandbox.stats().total_calls, succeeded);
     assert_eq!(env.counts("late").state(RowState::Expired), expired);
+    let retry = ["--no-progress", "retry", "late", "--status", "expired"];
+    let refused = env.dialer(&retry).await;
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("--expire-after"),
+        "{}",
+        refused.stderr
+    );
+    let later = ["--expire-after", "1h", "--rate", "unlimited"];
+    env.dialer(&[&retry[..], &later[..]].concat())
+        .await
+        .expect_code(0);
+    assert_eq!(env.counts("late").state(RowState::Succeeded), ROWS);
+    let stats = env.sandbox.stats();
+    assert!(
+        stats.calls_per_number.values().all(|&n| n == 1),
+        "{stats:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

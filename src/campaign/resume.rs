@@ -73,6 +73,14 @@ pub async fn retry(
         prepare(ledger, campaign, again)
     })
     .await?;
+    let past = job.cfg.expire_at.filter(|at| *at <= jiff::Timestamp::now());
+    if let Some(at) = past.filter(|_| what.states.contains(&RowState::Expired)) {
+        return Err(CampaignError::Usage(format!(
+            "campaign {:?} expired at {at}; its expired rows would expire again at once: pass \
+             a later deadline with --expire-after DURATION or --expire-at TIME",
+            job.campaign.name
+        )));
+    }
     job.entry = Entry::Retry {
         lifts_cancel: what.states.contains(&RowState::Cancelled),
     };

@@ -52,6 +52,13 @@ fn apply(o: &OverrideArgs, s: &mut Settings) {
     if !o.window.is_empty() {
         s.set_windows(o.window.clone());
     }
+    let after = o.expire_after.and_then(|d| {
+        let span = jiff::SignedDuration::try_from(d).ok()?;
+        jiff::Timestamp::now().checked_add(span).ok()
+    });
+    if let Some(at) = o.expire_at.or(after) {
+        s.day.expire_at = Some(at);
+    }
 }
 
 pub async fn resume(

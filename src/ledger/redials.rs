@@ -117,3 +117,93 @@ fn schedule(
     }
     Ok(tick)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{AttemptRecord, RowState, Transition, testing};
+
+    const RULE: RedialRule = RedialRule {
+        after_ms: 60_000,
+        max_calls: 2,
+        outcome_timeout_ms: 600_000,
+    };
+
+    /// Places the row's call (its request accepted) and returns when it left.
+    async fn place(ledger: &Ledger, campaign_id: i64) -> i64 {
+        let mut due = ledger.pending_after(campaign_id, 0, 1).await.unwrap();
+        due.extend(ledger.due_retries(campaign_id, i64::MAX, 1).await.unwrap());
+        let row = due.remove(0);
+        let mark = ledger
+            .mark_in_flight(campaign_id, &row)
+            .await
+            .unwrap()
+            .unwrap();
+        let rec = AttemptRecord {
+            class: "success",
+            http_status: Some(201),
+            latency_ms: 1,
+            sent_at: Some(mark.marked_at),
+            transition: Transition::Succeeded {
+                body: "{}".into(),
+                call_id: None,
+            },
+        };
+        assert!(ledger.finish_attempt(row.id, mark, rec).await.unwrap());
+        mark.marked_at
+    }
+
+    async fn undelivered(ledger: &Ledger) {
+        ledger
+            .writer
+            .call(|tx| {
+                tx.execute(
+                    "UPDATE rows SET delivery_status = 'fail', outcome_at = 1",
+                    [],
+                )
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_undelivered_call_is_redialed_after_the_delay_until_max_calls() {
+        let rows = vec![testing::dial(2, "+966500000001")];
+        let (_dir, ledger, c) = testing::campaign_with("c", rows).await;
+        let sent = place(&ledger, c.id).await;
+        let tick = ledger.schedule_redials(c.id, RULE).await.unwrap();
+        assert_eq!((tick.awaiting, tick.scheduled), (1, 0));
+        assert_eq!(tick.awaiting_until, Some(sent + RULE.outcome_timeout_ms));
+
+        undelivered(&ledger).await;
+        let tick = ledger.schedule_redials(c.id, RULE).await.unwrap();
+        assert_eq!((tick.awaiting, tick.scheduled, tick.at_cap), (0, 1, 0));
+        let row = ledger.row(c.id, 2).unwrap().unwrap();
+        assert_eq!(row.state, RowState::RetryWait);
+        assert!(
+            row.outcome.is_none(),
+            "the next call's webhook finds clean columns"
+        );
+        let next: Option<i64> = ledger.next_retry_at(c.id).await.unwrap();
+        assert_eq!(next, Some(sent + RULE.after_ms));
+
+        place(&ledger, c.id).await;
+        undelivered(&ledger).await;
+        let tick = ledger.schedule_redials(c.id, RULE).await.unwrap();
+        assert_eq!(
+            (tick.scheduled, tick.at_cap),
+            (0, 1),
+            "two calls is the cap"
+        );
+        let again = ledger.schedule_redials(c.id, RULE).await.unwrap();
+        assert_eq!(
+            again,
+            RedialTick::default(),
+            "a row at the cap is looked at once"
+        );
+        assert_eq!(
+            ledger.row(c.id, 2).unwrap().unwrap().state,
+            RowState::Succeeded
+        );
+    }
+}

@@ -1,4 +1,5 @@
--- A campaign over a day: the daily cap per number, redials, and lifting a pause.
+-- A campaign over a day: the daily cap per number, redials, secondary numbers, and
+-- lifting a pause.
 -- Never edit once shipped.
 
 -- The number each attempt dialed, so the cap (`--max-calls-per-day`, across every
@@ -16,6 +17,17 @@ CREATE INDEX rows_undelivered ON rows(campaign_id)
 -- Placed calls still waiting for their webhook: what keeps a redialing run alive.
 CREATE INDEX rows_awaiting ON rows(campaign_id, last_attempt_at)
     WHERE state = 'succeeded' AND outcome_at IS NULL;
+
+-- Secondary numbers: the ones a row has not tried yet (a JSON array, in order), and every
+-- secondary number of the campaign, so a number is dialed for one row only: `dial_key`
+-- covers the rows' first numbers, this table the others.
+ALTER TABLE rows ADD COLUMN alt_numbers TEXT;
+CREATE TABLE row_numbers (
+    campaign_id INTEGER NOT NULL,
+    e164        TEXT    NOT NULL,
+    line        INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, e164)
+) WITHOUT ROWID;
 
 -- `dialer resume` lifts a pause: until then the next `run` refuses to start. A pause is a
 -- request row (0007); lifting it is a time on that row, so who paused stays readable.

@@ -30,24 +30,59 @@ fn calls_per_number(ledger: &Ledger) -> BTreeMap<String, u64> {
         .unwrap()
 }
 
-/// Outcomes the ledger kept per row, in arrival order (`pass` / `fail`).
-fn deliveries(ledger: &Ledger) -> BTreeMap<u64, Vec<String>> {
+/// Calls per number dialed, from the attempts' own record of the number each one dialed.
+fn calls_per_number_dialed(ledger: &Ledger) -> BTreeMap<String, u64> {
     let conn = rusqlite::Connection::open(ledger.path()).unwrap();
     let mut st = conn
         .prepare(
-            "SELECT line, json_extract(payload, '$.deliveryStatus')
+            "SELECT e164, count(*) FROM attempts
+             WHERE class IN ('success', 'uncertain', 'interrupted') GROUP BY e164",
+        )
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Outcomes the ledger kept per row, in arrival order (`pass` / `fail`).
+fn deliveries(ledger: &Ledger) -> BTreeMap<u64, Vec<String>> {
+    calls_by_line(ledger)
+        .into_iter()
+        .map(|(line, calls)| (line, calls.into_iter().map(|(_, s)| s).collect()))
+        .collect()
+}
+
+/// Each row's calls from their webhooks, in arrival order: (number called, deliveryStatus).
+fn calls_by_line(ledger: &Ledger) -> BTreeMap<u64, Vec<(String, String)>> {
+    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT line, json_extract(payload, '$.numberTo'),
+                    json_extract(payload, '$.deliveryStatus')
              FROM webhook_events WHERE matched = 1 ORDER BY id",
         )
         .unwrap();
-    let mut out: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let mut out: BTreeMap<u64, Vec<(String, String)>> = BTreeMap::new();
     let rows = st
-        .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
     for row in rows {
-        let (line, status): (u64, String) = row.unwrap();
-        out.entry(line).or_default().push(status);
+        let (line, number, status): (u64, String, String) = row.unwrap();
+        out.entry(line).or_default().push((number, status));
     }
     out
+}
+
+/// `dialer ARGS` against `env`'s sandbox, writing into the ledger at `path`.
+async fn dialer(env: &Env, path: &std::path::Path, args: &[&str]) -> common::Run {
+    let vars = [
+        ("LEVERS_API_TOKEN", "sandbox-token"),
+        ("DIALER_LEDGER", path.to_str().unwrap()),
+    ];
+    env.dialer_with(args, &vars).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,15 +107,7 @@ async fn undelivered_rows_are_redialed_within_the_run_up_to_max_calls() {
         "--outcome-timeout",
         "30s",
     ];
-    let run = env
-        .dialer_with(
-            &args,
-            &[
-                ("LEVERS_API_TOKEN", "sandbox-token"),
-                ("DIALER_LEDGER", path.to_str().unwrap()),
-            ],
-        )
-        .await;
+    let run = dialer(&env, &path, &args).await;
     run.expect_code(0);
     assert!(run.stderr.contains("waiting for"), "{}", run.stderr);
     let ledger = Ledger::open(&path).unwrap();
@@ -122,5 +149,99 @@ async fn undelivered_rows_are_redialed_within_the_run_up_to_max_calls() {
             ledger.attempts(campaign.id, *line).unwrap(),
             ledger.row(campaign.id, *line).unwrap(),
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_secondary_number_is_dialed_after_the_first_fails_and_never_when_it_got_through() {
+    const N: usize = 60;
+    let shared = tempfile::tempdir().unwrap();
+    let path = shared.path().join("ledger.db");
+    let rx = receiver::start(&path).await;
+    let env = Env::new(receiver::sandbox(&rx, 0.3, 5)).await;
+    let mut csv = String::from("first_name,phone,phone2\n");
+    for i in 0..N {
+        let second = match i {
+            // Another row's first number: a number is dialed for one row only.
+            59 => common::number(0),
+            // Not a valid number: passed over.
+            30 => "12".into(),
+            _ => common::number(1000 + i),
+        };
+        csv.push_str(&format!("P{i},{},{second}\n", common::number(i)));
+    }
+    // A first number that an earlier row holds as its second one: a duplicate.
+    csv.push_str(&format!("Dup,{},\n", common::number(1005)));
+    let csv = env.write("alt.csv", csv);
+    let args = [
+        "--no-progress",
+        "run",
+        common::arg(&csv),
+        "--rate",
+        "unlimited",
+        "--redial",
+        "undelivered",
+        "--redial-after",
+        "300ms",
+        "--max-calls",
+        "2",
+        "--outcome-timeout",
+        "30s",
+    ];
+    dialer(&env, &path, &args).await.expect_code(0);
+    let ledger = Ledger::open(&path).unwrap();
+    let campaign = ledger.campaign("alt").unwrap();
+    let dup = ledger.row(campaign.id, (N + 2) as u64).unwrap().unwrap();
+    assert_eq!(dup.reason.as_deref(), Some("duplicate"), "{dup:?}");
+
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.calls_per_number, calls_per_number_dialed(&ledger));
+    assert_eq!(stats.calls_per_number.get(&common::number(0)), Some(&1));
+    let by_line = calls_by_line(&ledger);
+    let mut second_tried = 0;
+    for i in 0..N {
+        let line = (i + 2) as u64;
+        let calls = &by_line[&line];
+        let (first, status) = &calls[0];
+        assert_eq!(
+            first,
+            &common::number(i),
+            "line {line} starts on its first number"
+        );
+        let has_second = i != 30 && i != 59;
+        match (status.as_str(), has_second) {
+            ("fail", true) => {
+                assert_eq!(calls.len(), 2, "line {line}: {calls:?}");
+                assert_eq!(calls[1].0, common::number(1000 + i), "line {line}");
+                second_tried += 1;
+            }
+            // No second number: the same one again, after --redial-after.
+            ("fail", false) => {
+                assert_eq!(calls.len(), 2, "line {line}: {calls:?}");
+                assert_eq!(calls[1].0, common::number(i), "line {line}");
+            }
+            _ => assert_eq!(calls.len(), 1, "line {line}: {calls:?}"),
+        }
+    }
+    assert!(
+        second_tried >= 5,
+        "only {second_tried} second numbers were tried"
+    );
+
+    // The report names the number that reached each contact, and counts the calls.
+    let report = dialer(&env, &path, &["report", "alt", "--format", "jsonl"]).await;
+    report.expect_code(0);
+    for line in report.stdout.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+        let row = rec["row"].as_u64().unwrap();
+        let Some(calls) = by_line.get(&row) else {
+            continue;
+        };
+        assert_eq!(rec["calls"], calls.len(), "{rec}");
+        let reached = calls
+            .iter()
+            .find(|(_, s)| s == "pass")
+            .map(|(n, _)| n.as_str());
+        assert_eq!(rec["number_dialed"].as_str(), reached, "{rec}");
     }
 }

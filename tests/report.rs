@@ -62,7 +62,7 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
     let (header, rows) = parse_csv(&run.stdout);
     let fixed = "row,phone,first_name,last_name,email,status,reason,attempts,http_status,call_id,\
         first_attempt_at,last_attempt_at,latency_ms,delivery_status,call_output,sentiment,\
-        duration_s,ended_reason,zone,zone_source,candidate_zones,error,detail,raw,account,tag:amount";
+        duration_s,ended_reason,zone,zone_source,candidate_zones,error,detail,raw,number_dialed,calls,account,tag:amount";
     assert_eq!(header.join(","), fixed);
     let ledger = env.rows("mixed");
     assert_eq!(rows.len(), ledger.len());

@@ -1,6 +1,7 @@
 //! Redials within a run (`--redial undelivered`): a row whose call was placed but not
-//! delivered goes back to `retry_wait`, due `--redial-after` after that call, until it has
-//! had `--max-calls` calls; and the question a redialing run asks to know whether it may
+//! delivered goes back to `retry_wait`, on its next secondary number at once or, with none
+//! left, on the same number `--redial-after` after that call, until it has had
+//! `--max-calls` calls; and the question a redialing run asks to know whether it may
 //! end: which placed calls are still waiting for their outcome, and until when.
 
 use rusqlite::{Transaction, params};
@@ -72,50 +73,74 @@ fn schedule(
     rule: RedialRule,
     now: i64,
 ) -> rusqlite::Result<RedialTick> {
-    let undelivered: Vec<(i64, i64, u32)> = tx
+    let undelivered: Vec<(i64, i64, u32, Option<String>)> = tx
         .prepare_cached(&format!(
             "SELECT r.id, coalesce(r.last_attempt_at, 0),
                     (SELECT count(*) FROM attempts a WHERE a.campaign_id = r.campaign_id
-                       AND a.line = r.line AND {PLACED})
+                       AND a.line = r.line AND {PLACED}),
+                    r.alt_numbers
              FROM rows r
              WHERE r.campaign_id = ?1 AND r.state = 'succeeded' AND r.delivery_status = 'fail'
                AND r.redial_closed IS NULL"
         ))?
-        .query_map([campaign_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([campaign_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut tick = RedialTick::default();
-    for (id, last, calls) in undelivered {
+    for (id, last, calls, alts) in undelivered {
         if calls >= rule.max_calls {
             tx.prepare_cached("UPDATE rows SET redial_closed = 1 WHERE id = ?1")?
                 .execute([id])?;
             tick.at_cap += 1;
             continue;
         }
-        let due = last + rule.after_ms;
+        let mut alts: Vec<String> = alts
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default();
         let note = format!(
-            "redial {} of {}: the last call was not delivered",
+            "call {} of {}: the last call was not delivered",
             calls + 1,
             rule.max_calls
         );
-        tx.prepare_cached(
-            "INSERT INTO attempts (campaign_id, line, attempt, started_at, ended_at, class, error)
-             SELECT campaign_id, line, attempts, ?2, ?2, 'requeued', ?3 FROM rows WHERE id = ?1",
-        )?
-        .execute(params![id, now, note])?;
-        // The old outcome stays in `webhook_events` and the history; the row's outcome
-        // columns are cleared for the next call's webhook. A fresh attempt budget: this is
-        // a new call, not a retry of a failed request.
-        tx.prepare_cached(
-            "UPDATE rows SET state = 'retry_wait', attempts = 0, next_attempt_at = ?2, error = ?3,
-                 delivery_status = NULL, provider_status = NULL, duration_s = NULL,
-                 call_output = NULL, sentiment = NULL, ended_reason = NULL, summary = NULL,
-                 transcript = NULL, provider_call_id = NULL, outcome_at = NULL
-             WHERE id = ?1 AND state = 'succeeded'",
-        )?
-        .execute(params![id, due, note])?;
+        if alts.is_empty() {
+            requeue(tx, id, last + rule.after_ms, now, &note)?;
+        } else {
+            // Another of the contact's numbers: nobody was rung on it yet, so no delay.
+            let next = alts.remove(0);
+            let rest = (!alts.is_empty()).then(|| serde_json::to_string(&alts).unwrap_or_default());
+            tx.prepare_cached(
+                "UPDATE rows SET e164 = ?2, alt_numbers = ?3,
+                     request = json_set(request, '$.numberToCall', ?2)
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, next, rest])?;
+            requeue(tx, id, now, now, &format!("{note}; next number {next}"))?;
+        }
         tick.scheduled += 1;
     }
     Ok(tick)
+}
+
+/// Puts an undelivered row in `retry_wait`, due at `due`, noting why in its history.
+fn requeue(tx: &Transaction<'_>, id: i64, due: i64, now: i64, note: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO attempts (campaign_id, line, attempt, started_at, ended_at, class, error)
+         SELECT campaign_id, line, attempts, ?2, ?2, 'requeued', ?3 FROM rows WHERE id = ?1",
+    )?
+    .execute(params![id, now, note])?;
+    // The old outcome stays in `webhook_events` and the history; the row's outcome columns
+    // are cleared for the next call's webhook. A fresh attempt budget: this is a new call,
+    // not a retry of a failed request.
+    tx.prepare_cached(
+        "UPDATE rows SET state = 'retry_wait', attempts = 0, next_attempt_at = ?2, error = ?3,
+             delivery_status = NULL, provider_status = NULL, duration_s = NULL,
+             call_output = NULL, sentiment = NULL, ended_reason = NULL, summary = NULL,
+             transcript = NULL, provider_call_id = NULL, outcome_at = NULL
+         WHERE id = ?1 AND state = 'succeeded'",
+    )?
+    .execute(params![id, due, note])?;
+    Ok(())
 }
 
 #[cfg(test)]

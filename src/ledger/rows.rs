@@ -24,6 +24,8 @@ pub struct NewRow {
     pub raw: Option<Vec<u8>>,
     /// A skipped row's contact (`plan::Contact` as JSON), for reports.
     pub contact: Option<String>,
+    /// Secondary numbers (E.164) to try after an undelivered call, in order.
+    pub alt_numbers: Vec<String>,
 }
 
 /// What an insert batch did.
@@ -102,27 +104,25 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
     let line = row.line as i64;
     let (state, reason, detail, dial_key, duplicate_of) = match row.skip {
         Some((reason, detail)) => (RowState::Skipped, Some(reason), Some(detail), None, None),
-        None => {
-            let earlier: Option<i64> = tx
-                .prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
-                .query_row(params![campaign_id, row.e164], |r| r.get(0))
-                .optional()?;
-            match earlier {
-                Some(first) => (
-                    RowState::Skipped,
-                    Some(SkipReason::Duplicate),
-                    Some(format!("same number as line {first}")),
-                    None,
-                    Some(first),
-                ),
-                None => (RowState::Pending, None, None, row.e164.clone(), None),
-            }
-        }
+        None => match number_holder(tx, campaign_id, row.e164.as_deref())? {
+            Some(first) => (
+                RowState::Skipped,
+                Some(SkipReason::Duplicate),
+                Some(format!("same number as line {first}")),
+                None,
+                Some(first),
+            ),
+            None => (RowState::Pending, None, None, row.e164.clone(), None),
+        },
+    };
+    let alt_numbers = match state {
+        RowState::Pending => claim_alt_numbers(tx, campaign_id, line, row.alt_numbers)?,
+        _ => None,
     };
     tx.prepare_cached(
         "INSERT INTO rows (campaign_id, line, state, reason, detail, e164, dial_key,
-                           duplicate_of, request, raw, timezone, zone_source, contact)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           duplicate_of, request, raw, timezone, zone_source, contact, alt_numbers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         campaign_id,
@@ -138,8 +138,44 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         row.timezone,
         row.zone_source,
         row.contact,
+        alt_numbers,
     ])?;
     Ok(state == RowState::Pending)
+}
+
+/// The line of an earlier row that holds `e164`, as its first number or a secondary one.
+fn number_holder(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    e164: Option<&str>,
+) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(
+        "SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2
+         UNION ALL SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2 LIMIT 1",
+    )?
+    .query_row(params![campaign_id, e164], |r| r.get(0))
+    .optional()
+}
+
+/// Claims the secondary numbers no earlier row holds, in order; the others are dropped
+/// (a number is dialed for one row only). The claimed ones as a JSON array, if any.
+fn claim_alt_numbers(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    line: i64,
+    numbers: Vec<String>,
+) -> rusqlite::Result<Option<String>> {
+    let mut kept = Vec::new();
+    for n in numbers {
+        if number_holder(tx, campaign_id, Some(&n))?.is_none() {
+            tx.prepare_cached(
+                "INSERT INTO row_numbers (campaign_id, e164, line) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![campaign_id, n, line])?;
+            kept.push(n);
+        }
+    }
+    Ok((!kept.is_empty()).then(|| serde_json::to_string(&kept).expect("strings serialise")))
 }
 
 impl Ledger {

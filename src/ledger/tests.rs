@@ -80,6 +80,7 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
          DROP INDEX attempts_number; ALTER TABLE attempts DROP COLUMN e164;
          DROP INDEX rows_undelivered; DROP INDEX rows_awaiting;
          ALTER TABLE rows DROP COLUMN redial_closed; DROP TABLE controls;
+         ALTER TABLE rows DROP COLUMN alt_numbers; DROP TABLE row_numbers;
          DELETE FROM schema_migrations WHERE version >= 4;",
     )
     .unwrap();

@@ -9,6 +9,7 @@ mod controls;
 mod error;
 mod lease;
 mod migrate;
+mod numbers;
 mod records;
 mod redials;
 mod report;

@@ -4,6 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::numbers::{claim_alt_numbers, number_holder};
 use super::{Ledger, LedgerError, RowState, now_ms};
 use crate::plan::SkipReason;
 
@@ -141,41 +142,6 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         alt_numbers,
     ])?;
     Ok(state == RowState::Pending)
-}
-
-/// The line of an earlier row that holds `e164`, as its first number or a secondary one.
-fn number_holder(
-    tx: &Transaction<'_>,
-    campaign_id: i64,
-    e164: Option<&str>,
-) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached(
-        "SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2
-         UNION ALL SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2 LIMIT 1",
-    )?
-    .query_row(params![campaign_id, e164], |r| r.get(0))
-    .optional()
-}
-
-/// Claims the secondary numbers no earlier row holds, in order; the others are dropped
-/// (a number is dialed for one row only). The claimed ones as a JSON array, if any.
-fn claim_alt_numbers(
-    tx: &Transaction<'_>,
-    campaign_id: i64,
-    line: i64,
-    numbers: Vec<String>,
-) -> rusqlite::Result<Option<String>> {
-    let mut kept = Vec::new();
-    for n in numbers {
-        if number_holder(tx, campaign_id, Some(&n))?.is_none() {
-            tx.prepare_cached(
-                "INSERT INTO row_numbers (campaign_id, e164, line) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![campaign_id, n, line])?;
-            kept.push(n);
-        }
-    }
-    Ok((!kept.is_empty()).then(|| serde_json::to_string(&kept).expect("strings serialise")))
 }
 
 impl Ledger {

@@ -154,6 +154,7 @@ fn ledger_with_latencies(dir: &std::path::Path, rows: u64) -> (Ledger, i64) {
             skip: None,
             raw: None,
             contact: None,
+            alt_numbers: Vec::new(),
         })
         .collect();
     ledger

@@ -13,10 +13,12 @@ use crate::plan::{Field, parse_map_arg, parse_meta_arg};
 use crate::sandbox::SandboxConfig;
 use crate::zone::{DayWindow, Schedule};
 
+mod day;
 mod examples;
 mod parse;
 mod unused;
 
+pub use day::{ControlArgs, DayArgs, RedialWhat};
 pub use parse::*;
 
 use examples::*;
@@ -84,6 +86,12 @@ pub enum Command {
     /// Continue an interrupted campaign from the ledger (no CSV needed).
     #[command(after_help = EXAMPLES_RESUME)]
     Resume(ResumeArgs),
+    /// Ask the process dialing a campaign to stop starting calls (from any terminal).
+    #[command(after_help = EXAMPLES_PAUSE, arg(unused::no_progress()))]
+    Pause(ControlArgs),
+    /// Stop a campaign for good: rows not yet dialed become `cancelled`.
+    #[command(after_help = EXAMPLES_CANCEL, arg(unused::no_progress()))]
+    Cancel(ControlArgs),
     /// Put failed (or uncertain) rows back in the queue and dial them.
     #[command(after_help = EXAMPLES_RETRY)]
     Retry(RetryArgs),
@@ -211,6 +219,8 @@ pub struct RunArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub dial: DialArgs,
+    #[command(flatten)]
+    pub day: Box<DayArgs>,
 }
 
 /// Settings a campaign keeps from its start that `resume`/`retry` may change.
@@ -246,6 +256,12 @@ pub struct OverrideArgs {
     /// Change the calling hours ([DAYS ]HH:MM-HH:MM, repeatable); skipped dates are kept.
     #[arg(long, value_name = "[DAYS ]HH:MM-HH:MM", value_parser = parse_window)]
     pub window: Vec<DayWindow>,
+    /// Move the campaign's deadline: rows not dialed by this RFC 3339 time become expired.
+    #[arg(long, value_parser = parse_start_at, conflicts_with = "expire_after")]
+    pub expire_at: Option<jiff::Timestamp>,
+    /// Move the deadline to this long from now (e.g. 2h).
+    #[arg(long, value_parser = parse_duration)]
+    pub expire_after: Option<Duration>,
     #[command(flatten)]
     pub request: RequestArgs,
 }

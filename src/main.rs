@@ -6,6 +6,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use dialer::cli::{Cli, Command, LogFormat};
 use dialer::cmd::{self, CmdError};
+use dialer::ledger::ControlAction;
 use dialer::progress;
 
 fn main() {
@@ -44,6 +45,12 @@ async fn dispatch(cli: &Cli) -> Result<i32, CmdError> {
         Command::Retry(args) => {
             let interrupt = cmd::interrupt_on_signals();
             cmd::resume::retry(&cli.ledger_path(), args, env, interrupt, !cli.no_progress).await
+        }
+        Command::Pause(args) => {
+            cmd::control::run(&cli.ledger_path(), args, ControlAction::Pause).await
+        }
+        Command::Cancel(args) => {
+            cmd::control::run(&cli.ledger_path(), args, ControlAction::Cancel).await
         }
         Command::Status(args) => cmd::status::run(&cli.ledger_path(), args),
         Command::Report(args) => cmd::report::run(&cli.ledger_path(), args),

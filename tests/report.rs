@@ -62,7 +62,7 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
     let (header, rows) = parse_csv(&run.stdout);
     let fixed = "row,phone,first_name,last_name,email,status,reason,attempts,http_status,call_id,\
         first_attempt_at,last_attempt_at,latency_ms,delivery_status,call_output,sentiment,\
-        duration_s,ended_reason,zone,zone_source,candidate_zones,error,detail,raw,account,tag:amount";
+        duration_s,ended_reason,zone,zone_source,candidate_zones,error,detail,raw,number_dialed,calls,account,tag:amount";
     assert_eq!(header.join(","), fixed);
     let ledger = env.rows("mixed");
     assert_eq!(rows.len(), ledger.len());
@@ -90,7 +90,9 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
         sara[10]
     );
     assert_eq!(sara[23], "", "a dialed row has no raw record");
-    assert_eq!(&sara[24..], ["A-1", "12.5"]);
+    // No webhook here: no number reached anyone yet; one call placed.
+    assert_eq!((sara[24].as_str(), sara[25].as_str()), ("", "1"));
+    assert_eq!(&sara[26..], ["A-1", "12.5"]);
     let bad = &rows[2];
     assert_eq!(
         (bad[5].as_str(), bad[6].as_str()),
@@ -102,7 +104,7 @@ async fn csv_report_has_the_columns_in_order_and_one_record_per_row() {
         bad[23], "Bad,Number,12345,,A-3,1",
         "a skipped row keeps its record"
     );
-    assert_eq!(&bad[24..], ["A-3", "1"]);
+    assert_eq!(&bad[24..], ["", "0", "A-3", "1"]);
     let dup = &rows[3];
     assert_eq!((dup[5].as_str(), dup[6].as_str()), ("skipped", "duplicate"));
     assert!(

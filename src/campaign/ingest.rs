@@ -87,7 +87,7 @@ fn ingest(
     let (metadata, tags) = planner.request_keys();
     ledger.record_request_keys_blocking(campaign_id, metadata, tags)?;
     for record in source.by_ref() {
-        if halt.is_stopped() {
+        if halt.is_stopped() && halt.reason().is_none_or(|r| r.stops_reading()) {
             // What was read is stored; the campaign stays un-ingested, so the next run
             // reads on from the last stored line.
             flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
@@ -158,6 +158,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, zones: &zone::Rules) -> N
             raw: Some(raw),
             // Its cells may not line up with the header, so they name no one for sure.
             contact: None,
+            alt_numbers: Vec::new(),
         },
         SourceRecord::Row { line, fields } => match planner.plan(line, &fields) {
             Planned::Call(call) => {
@@ -178,6 +179,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, zones: &zone::Rules) -> N
                     skip: None,
                     raw: None,
                     contact: None,
+                    alt_numbers: call.alt_numbers,
                 }
             }
             // A skipped row keeps its cells, so nothing the user gave is lost.
@@ -194,6 +196,7 @@ pub fn to_row(planner: &Planner, record: SourceRecord, zones: &zone::Rules) -> N
                 contact: serde_json::to_string(&planner.contact(line, &fields)).ok(),
                 skip: Some((reason, detail)),
                 raw: Some(join_record(&fields).into_bytes()),
+                alt_numbers: Vec::new(),
             },
         },
     }
@@ -217,6 +220,7 @@ fn unknown_zone(
         skip: Some((SkipReason::UnknownZone, format!("{e164}: {unknown}."))),
         raw: Some(join_record(fields).into_bytes()),
         e164: Some(e164),
+        alt_numbers: Vec::new(),
     }
 }
 

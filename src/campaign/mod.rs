@@ -8,6 +8,8 @@
 mod alone;
 mod beside;
 mod changes;
+mod control;
+mod day;
 mod dry_dedupe;
 mod dry_plan;
 mod dry_run;
@@ -34,6 +36,8 @@ use crate::plan::{PlanError, Planner};
 use crate::progress::Tally;
 use crate::source::{Source, SourceError, SourceOptions};
 
+pub use control::{Asked, Entry, request as request_control, who};
+pub use day::{DaySettings, RedialSettings};
 pub use dry_run::{DryRun, dry_run};
 pub use ingest::IngestError;
 pub use resume::{Again, RetryWhat, resume, retry};
@@ -80,6 +84,15 @@ pub enum CampaignError {
     Locked { name: String, holder: String },
     #[error("interrupted before dialing started; nothing was sent")]
     Interrupted,
+    #[error(
+        "campaign {name:?} is paused (asked by {by}); `dialer resume {name}` lifts the pause and continues"
+    )]
+    Paused { name: String, by: String },
+    #[error(
+        "campaign {name:?} was cancelled (asked by {by}); `dialer retry {name} --status cancelled` \
+         dials its cancelled rows again"
+    )]
+    Cancelled { name: String, by: String },
 }
 
 /// What `dialer run` asks for: a file, the campaign's name and its settings.
@@ -124,6 +137,8 @@ pub struct Job {
     pub progress_bar: bool,
     /// Changed settings, a grown file or skipped rows to re-plan, applied under the lease.
     pub fix: Option<fix::Fix>,
+    /// Whether a standing pause or cancel refuses this command or is lifted by it.
+    pub entry: Entry,
 }
 
 /// Prepares the campaign described by `start` (creating it, or continuing it when the same
@@ -172,6 +187,7 @@ pub async fn run(
         count_from: Some((start.csv.clone(), start.settings.source_options())),
         progress_bar: start.progress_bar,
         fix,
+        entry: Entry::Run,
     };
     dial(job, interrupt).await
 }
@@ -224,7 +240,10 @@ pub async fn dial(job: Job, interrupt: CancellationToken) -> Result<RunOutcome, 
     let halt = Halt::default();
     let lease = lease::Lease::acquire(&job.ledger, &job.campaign, halt.clone()).await?;
     let on_interrupt = halt.on_interrupt(interrupt);
-    let result = dial_leased(job, halt.clone()).await;
+    let result = match control::enter(&job.ledger, &job.campaign, job.entry).await {
+        Ok(()) => dial_leased(job, halt.clone()).await,
+        Err(e) => Err(e),
+    };
     halt.token().cancel();
     let _ = on_interrupt.await;
     lease.release().await;
@@ -243,6 +262,7 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
         count_from,
         progress_bar,
         fix,
+        entry: _,
     } = job;
     client.authenticate().await?;
     let (requeued, redial) = prepare_rows(&ledger, &campaign, requeue, redial).await?;
@@ -274,6 +294,8 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
         progress_rx: progress_rx.clone(),
     })
     .await?;
+    let expire_at = cfg.expire_at;
+    let watch = control::Watch::start(&ledger, campaign.id, expire_at, &halt);
     let report = dispatch::dispatch(
         ledger.clone(),
         campaign.id,
@@ -288,6 +310,8 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     // into the ledger, so every row is there to resume; Ctrl-C and a lost lease stop the
     // reading too, through `halt`.
     let ingest_error = beside.finish().await;
+    watch.finish().await;
+    control::settle(&ledger, campaign.id, &report.stop, expire_at).await?;
     ledger.mark_finished(campaign.id).await?;
     let name = campaign.name.clone();
     Ok(RunOutcome {

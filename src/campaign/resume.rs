@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{CampaignError, Job, RunOutcome, Settings, dial, sha256_file};
+use super::{CampaignError, Entry, Job, RunOutcome, Settings, dial, sha256_file};
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::ledger::{Campaign, Ledger, RowState, Undelivered};
 use crate::source::Source;
@@ -77,6 +77,17 @@ pub async fn retry(
         prepare(ledger, campaign, again, replan_skipped)
     })
     .await?;
+    let past = job.cfg.expire_at.filter(|at| *at <= jiff::Timestamp::now());
+    if let Some(at) = past.filter(|_| what.states.contains(&RowState::Expired)) {
+        return Err(CampaignError::Usage(format!(
+            "campaign {:?} expired at {at}; its expired rows would expire again at once: pass \
+             a later deadline with --expire-after DURATION or --expire-at TIME",
+            job.campaign.name
+        )));
+    }
+    job.entry = Entry::Retry {
+        lifts_cancel: what.states.contains(&RowState::Cancelled),
+    };
     job.requeue = what.states;
     job.redial = what.redial;
     dial(job, interrupt).await
@@ -120,6 +131,7 @@ fn prepare(
         count_from,
         progress_bar: again.progress_bar,
         fix,
+        entry: Entry::Resume,
     })
 }
 

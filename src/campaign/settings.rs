@@ -12,6 +12,7 @@ use crate::plan::{Mapping, PlanOptions, Planner, SuppressList, parse_map_arg, pa
 use crate::source::SourceOptions;
 
 use super::CampaignError;
+use super::day::DaySettings;
 use crate::zone::{self, DayWindow, Schedule};
 
 /// Every value is typed; values with a grammar (rate, window, times) are stored in their
@@ -51,6 +52,9 @@ pub struct Settings {
     /// `--sheet`: the workbook sheet read, by name or position.
     #[serde(default)]
     pub sheet: Option<String>,
+    /// Expiry, daily cap, redials (see `day.rs`).
+    #[serde(flatten)]
+    pub day: DaySettings,
 }
 
 impl Settings {
@@ -99,7 +103,7 @@ mod text {
 }
 
 /// [`text`] for an optional value.
-mod opt_text {
+pub(super) mod opt_text {
     use std::fmt::Display;
     use std::str::FromStr;
 
@@ -195,6 +199,9 @@ impl Settings {
             start_at: self.start_at,
             default_zone,
             tz_named: self.tz.is_some(),
+            expire_at: self.day.expire_at,
+            max_calls_per_day: Some(self.day.max_calls_per_day.max(1)),
+            redial: self.day.redial_rule(),
         })
     }
 }
@@ -225,6 +232,7 @@ mod tests {
             window: Some("09:00-20:00".parse().unwrap()),
             start_at: Some("2026-12-02T09:00:00Z".parse().unwrap()),
             sheet: None,
+            day: DaySettings::default(),
         }
     }
 

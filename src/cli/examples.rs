@@ -40,6 +40,16 @@ Examples:
   dialer retry spring --template 0b6c3d1e-5d8f-4f61-9a57-2f1f0c6a9e10   refused rows, new template
   dialer retry spring --status skipped          plan the skipped rows again and dial those now dialable";
 
+pub const EXAMPLES_PAUSE: &str = "\
+Examples:
+  dialer pause spring                           the run stops starting calls within a second
+  dialer resume spring                          lift the pause and continue";
+
+pub const EXAMPLES_CANCEL: &str = "\
+Examples:
+  dialer cancel spring                          rows not yet dialed become cancelled
+  dialer retry spring --status cancelled        dial them after all";
+
 pub const EXAMPLES_STATUS: &str = "\
 Examples:
   dialer status                                 every campaign in ./dialer.db

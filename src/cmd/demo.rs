@@ -171,6 +171,7 @@ fn demo_settings(dnc: PathBuf, args: &DemoArgs, api_url: String) -> campaign::Se
         tz: None,
         window: None,
         start_at: None,
+        day: campaign::DaySettings::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! exit code of every failure is decided here, in [`CmdError::exit_code`], and nowhere else.
 
 pub mod completions;
+pub mod control;
 pub mod dashboard;
 pub mod demo;
 pub mod manpage;

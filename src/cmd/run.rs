@@ -7,10 +7,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CmdError, exit, ledger_exit_code};
 use crate::api::Credentials;
-use crate::campaign::{self, CampaignError, IngestError, RunOutcome, Settings, Start};
-use crate::cli::{DialArgs, RunArgs};
+use crate::campaign::{
+    self, CampaignError, DaySettings, IngestError, RedialSettings, RunOutcome, Settings, Start,
+};
+use crate::cli::{DayArgs, DialArgs, RedialWhat, RunArgs};
 use crate::dispatch::Stop;
 use crate::ledger::Ledger;
+use crate::ledger::RowState;
 use crate::report::Summary;
 
 pub async fn run(
@@ -75,6 +78,24 @@ pub fn settings(args: &RunArgs) -> Settings {
         tz: args.tz.clone(),
         window: args.schedule(),
         start_at: args.start_at,
+        day: day_settings(&args.day, jiff::Timestamp::now()),
+    }
+}
+
+/// `--expire-after` becomes an absolute deadline here, so a resume keeps it.
+fn day_settings(d: &DayArgs, now: jiff::Timestamp) -> DaySettings {
+    let after = d.expire_after.and_then(|a| {
+        let span = jiff::SignedDuration::try_from(a).ok()?;
+        now.checked_add(span).ok()
+    });
+    DaySettings {
+        expire_at: d.expire_at.or(after),
+        max_calls_per_day: d.max_calls_per_day,
+        redial: d.redial.map(|RedialWhat::Undelivered| RedialSettings {
+            after_ms: d.redial_after.as_millis() as u64,
+            max_calls: d.max_calls,
+        }),
+        outcome_timeout_ms: d.outcome_timeout.as_millis() as u64,
     }
 }
 
@@ -157,7 +178,29 @@ pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
             );
             exit::LOCKED
         }
-        Stop::Done | Stop::Limit => {
+        Stop::Paused(by) => {
+            eprintln!(
+                "dialer: paused by {by}; the calls in flight were recorded. `dialer resume {name}` \
+                 continues"
+            );
+            exit::INTERRUPTED
+        }
+        Stop::Cancelled(by) => {
+            eprintln!(
+                "dialer: cancelled by {by}; {} row(s) not yet dialed are now cancelled",
+                counts.state(RowState::Cancelled)
+            );
+            exit::ROWS_FAILED
+        }
+        Stop::Expired if counts.state(RowState::Expired) > 0 => {
+            eprintln!(
+                "dialer: the campaign expired; {} row(s) not dialed in time are now expired \
+                 (`dialer retry {name} --status expired` dials them)",
+                counts.state(RowState::Expired)
+            );
+            exit::ROWS_FAILED
+        }
+        Stop::Done | Stop::Limit | Stop::Expired => {
             if counts.open() > 0 {
                 eprintln!(
                     "dialer: {} row(s) still to dial; run `dialer resume {name}` to continue",

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::IngestProgress;
+use super::redial::Redials;
 use crate::ledger::{DialRow, Ledger, LedgerError, now_ms};
 use crate::progress::Tally;
 
@@ -70,6 +71,8 @@ pub(super) struct Feed {
     /// The opening last announced, so the wait is said once, not every second.
     announced: Option<Timestamp>,
     tally: Arc<Tally>,
+    /// `--redial undelivered`: schedules redials, and keeps the run alive for outcomes.
+    redials: Option<Redials>,
 }
 
 impl Feed {
@@ -93,6 +96,15 @@ impl Feed {
             deferred_zones: None,
             announced: None,
             tally,
+            redials: None,
+        }
+    }
+
+    /// The same feed, redialing undelivered calls under `rule`.
+    pub fn redialing(self, rule: Option<crate::ledger::RedialRule>) -> Feed {
+        Feed {
+            redials: rule.map(Redials::new),
+            ..self
         }
     }
 
@@ -122,6 +134,9 @@ impl Feed {
                 }
                 continue;
             }
+            if let Some(r) = self.redials.as_mut() {
+                r.tick(&self.ledger, self.campaign_id).await?;
+            }
             let due = self
                 .ledger
                 .due_retries(self.campaign_id, now_ms(), PAGE)
@@ -150,9 +165,21 @@ impl Feed {
             }
             let next_retry = self.ledger.next_retry_at(self.campaign_id).await?;
             let deferred = self.deferred_until.map(|t| t.as_millisecond());
-            let wake_at = [next_retry, deferred].into_iter().flatten().min();
+            let awaited = self.redials.as_ref().and_then(Redials::awaiting_until);
+            let wake_at = [next_retry, deferred, awaited].into_iter().flatten().min();
             if quiet && wake_at.is_none() {
-                return Ok(None);
+                // Outcomes may have arrived since the last look: ask once more before ending.
+                let more = match self.redials.as_mut() {
+                    Some(r) => r.tick_now(&self.ledger, self.campaign_id).await?,
+                    None => false,
+                };
+                if !more {
+                    return Ok(None);
+                }
+                continue;
+            }
+            if quiet && let Some(r) = self.redials.as_mut() {
+                r.announce(next_retry, &self.tally);
             }
             if quiet && let Some(t) = self.deferred_until {
                 self.announce_wait(t, next_retry);

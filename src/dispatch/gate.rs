@@ -22,17 +22,29 @@ pub(super) enum Held {
     NotYet(Timestamp),
     /// The row's calling window is closed now; it opens then.
     Closed(Timestamp),
+    /// `--expire-at` has come: the row is never sent.
+    Expired,
 }
 
 pub(super) struct Gate {
     /// The calling hours and the cache of parsed zones, shared with the feed.
     hours: Option<Arc<Hours>>,
     start_at: Option<Timestamp>,
+    expire_at: Option<Timestamp>,
 }
 
 impl Gate {
     pub fn new(hours: Option<Arc<Hours>>, start_at: Option<Timestamp>) -> Gate {
-        Gate { hours, start_at }
+        Gate {
+            hours,
+            start_at,
+            expire_at: None,
+        }
+    }
+
+    /// The same gate, closed for good at `expire_at`.
+    pub fn expiring(self, expire_at: Option<Timestamp>) -> Gate {
+        Gate { expire_at, ..self }
     }
 
     /// `Ok` if `row` may be sent at `now`; otherwise why not.
@@ -48,6 +60,9 @@ impl Gate {
         }
         if paused_until.is_some_and(|t| t > Instant::now()) {
             return Err(Held::Paused);
+        }
+        if self.expire_at.is_some_and(|at| now >= at) {
+            return Err(Held::Expired);
         }
         if let Some(at) = self.start_at.filter(|at| *at > now) {
             return Err(Held::NotYet(at));
@@ -123,5 +138,17 @@ mod tests {
             gate.check(&r, false, past, at("2026-12-02T12:00:00Z")),
             Ok(())
         );
+    }
+
+    #[test]
+    fn nothing_leaves_at_or_after_the_expiry() {
+        let gate = Gate::new(None, None).expiring(Some(at("2026-12-02T18:00:00Z")));
+        let r = row("UTC");
+        assert_eq!(
+            gate.check(&r, false, None, at("2026-12-02T17:59:59Z")),
+            Ok(())
+        );
+        let at_deadline = at("2026-12-02T18:00:00Z");
+        assert_eq!(gate.check(&r, false, None, at_deadline), Err(Held::Expired));
     }
 }

@@ -10,6 +10,7 @@ mod pace;
 mod policy;
 mod pool;
 mod rate;
+mod redial;
 mod refusals;
 
 use std::future::Future;
@@ -52,6 +53,12 @@ pub struct DispatchConfig {
     pub default_zone: jiff::tz::TimeZone,
     /// Whether `default_zone` is one the user named (`--tz`), not the system's.
     pub tz_named: bool,
+    /// `--expire-at`: no request leaves at or after it.
+    pub expire_at: Option<jiff::Timestamp>,
+    /// `--max-calls-per-day`: calls per number in any 24 hours, across campaigns.
+    pub max_calls_per_day: Option<u32>,
+    /// `--redial undelivered`: redial undelivered calls within this run.
+    pub redial: Option<crate::ledger::RedialRule>,
 }
 
 impl DispatchConfig {
@@ -82,6 +89,20 @@ pub enum Stop {
     Ledger(String),
     /// Another process took this campaign's lease: it is dialing now, so we stop.
     LeaseLost,
+    /// `dialer pause` (or the dashboard), asked by `user@host`.
+    Paused(String),
+    /// `dialer cancel` (or the dashboard), asked by `user@host`.
+    Cancelled(String),
+    /// `--expire-at` came: nothing more is sent.
+    Expired,
+}
+
+impl Stop {
+    /// Whether the rest of the file is left unread (resumable). A cancel or an expiry reads
+    /// on, so every row is in the ledger to be marked `cancelled` or `expired`.
+    pub fn stops_reading(&self) -> bool {
+        matches!(self, Stop::Interrupted | Stop::LeaseLost | Stop::Paused(_))
+    }
 }
 
 /// Asks a running dispatch to stop from outside it (Ctrl-C, a lost lease); the first

@@ -25,7 +25,7 @@ use super::pace::Pacer;
 use super::refusals::Refusals;
 use super::{Caller, DispatchConfig, DispatchReport, Halt, IngestProgress, Stop};
 use crate::api::Outcome;
-use crate::ledger::{AttemptRecord, DialRow, InFlight, Ledger, Transition, now_ms};
+use crate::ledger::{AttemptRecord, DialRow, InFlight, Ledger, Mark, Transition, now_ms};
 use crate::progress::Tally;
 
 /// Pause after a 429 without `Retry-After`: doubles per consecutive 429, up to a minute.
@@ -118,7 +118,7 @@ pub async fn dispatch<C: Caller>(
         .map(|w| Arc::new(Hours::new(w, cfg.default_zone.clone())));
     let ctx = Arc::new(Ctx {
         pacer: Pacer::new(cfg.rate, cfg.burst),
-        gate: Gate::new(hours.clone(), cfg.start_at),
+        gate: Gate::new(hours.clone(), cfg.start_at).expiring(cfg.expire_at),
         ledger: ledger.clone(),
         campaign_id,
         caller,
@@ -134,7 +134,7 @@ pub async fn dispatch<C: Caller>(
         sent: AtomicU64::new(0),
         tally: tally.clone(),
     });
-    let mut feed = Feed::new(ledger, campaign_id, ingest, hours, tally);
+    let mut feed = Feed::new(ledger, campaign_id, ingest, hours, tally).redialing(cfg.redial);
     let mut workers = JoinSet::new();
     let mut limit_hit = false;
     // Interrupted while holding: `halt` is cancelled, so the feed hands out nothing.
@@ -242,10 +242,17 @@ async fn next_slot<C>(ctx: &Ctx<C>) -> Option<Instant> {
 
 /// One row: mark, wait for the slot, pass the gate, send, record.
 async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: bool) {
-    let inflight = match ctx.ledger.mark_in_flight(ctx.campaign_id, &row).await {
-        Ok(Some(f)) => f,
+    let cap = ctx.cfg.max_calls_per_day;
+    let inflight = match ctx.ledger.mark_within_cap(ctx.campaign_id, &row, cap).await {
+        Ok(Mark::Marked(f)) => f,
         // Someone else moved the row on: it must not be sent.
-        Ok(None) => {
+        Ok(Mark::Gone) => {
+            ctx.refusals.give_back();
+            return ctx.uncount(row.id, counted);
+        }
+        // Its number had its calls today: it waits in `retry_wait`, and the feed finds it then.
+        Ok(Mark::Capped { until }) => {
+            tracing::debug!("line {}: held by the daily cap until {until} ms", row.line);
             ctx.refusals.give_back();
             return ctx.uncount(row.id, counted);
         }
@@ -288,7 +295,7 @@ async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: b
             "line {}: its calling window closed before the request left; it waits until {opens}",
             row.line
         ),
-        Held::Stopping | Held::NotYet(_) => {}
+        Held::Stopping | Held::NotYet(_) | Held::Expired => {}
     }
 }
 

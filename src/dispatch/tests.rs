@@ -53,6 +53,9 @@ fn cfg() -> DispatchConfig {
         start_at: None,
         default_zone: jiff::tz::TimeZone::UTC,
         tz_named: false,
+        expire_at: None,
+        max_calls_per_day: None,
+        redial: None,
     }
 }
 

@@ -50,6 +50,9 @@ pub struct ControlRequest {
     pub requested_at: i64,
     /// Unix ms when a dispatcher acted on it; `None` while it waits.
     pub handled_at: Option<i64>,
+    /// Unix ms when it stopped holding the campaign (`dialer resume` lifts a pause, `retry
+    /// --status cancelled` a cancel); `None` while it stands.
+    pub lifted_at: Option<i64>,
 }
 
 fn control_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<ControlRequest> {
@@ -68,10 +71,11 @@ fn control_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<ControlRequest> {
         requested_by: r.get(3)?,
         requested_at: r.get(4)?,
         handled_at: r.get(5)?,
+        lifted_at: r.get(6)?,
     })
 }
 
-const COLUMNS: &str = "id, campaign_id, action, requested_by, requested_at, handled_at";
+const COLUMNS: &str = "id, campaign_id, action, requested_by, requested_at, handled_at, lifted_at";
 
 impl Ledger {
     /// Records that `requested_by` (`user@host`) asks for `action` on the campaign, and
@@ -100,6 +104,7 @@ impl Ledger {
                     requested_by,
                     requested_at: at,
                     handled_at: None,
+                    lifted_at: None,
                 })
             })
             .await
@@ -150,6 +155,47 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The request that holds the campaign now: the latest pause or cancel not lifted. A
+    /// pause stands until `dialer resume`, so a `run` can refuse while it does.
+    pub fn standing_control(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Option<ControlRequest>, LedgerError> {
+        self.read_blocking(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM controls WHERE campaign_id = ?1 AND lifted_at IS NULL
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                [campaign_id],
+                control_request,
+            )
+            .optional()
+        })
+    }
+
+    /// Lifts every standing request for `action` (marking it handled too, so no dispatcher
+    /// acts on it later). Returns how many were lifted.
+    pub async fn lift_controls(
+        &self,
+        campaign_id: i64,
+        action: ControlAction,
+    ) -> Result<u64, LedgerError> {
+        let at = now_ms();
+        self.writer
+            .call(move |tx| {
+                let n = tx.execute(
+                    "UPDATE controls SET lifted_at = ?3, handled_at = coalesce(handled_at, ?3)
+                     WHERE campaign_id = ?1 AND action = ?2 AND lifted_at IS NULL",
+                    params![campaign_id, action.as_str(), at],
+                )?;
+                Ok(n as u64)
+            })
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +226,28 @@ mod tests {
         let latest = ledger.latest_control(campaign.id).unwrap().unwrap();
         assert_eq!(latest.action, ControlAction::Cancel);
         assert_eq!(latest.requested_by, "ana@laptop");
+    }
+
+    #[tokio::test]
+    async fn a_pause_stands_until_lifted_and_then_is_never_acted_on() {
+        let (_dir, ledger, campaign) = testing::campaign_with("c", Vec::new()).await;
+        let by = "ana@laptop".to_string();
+        ledger
+            .request_control(campaign.id, ControlAction::Pause, by)
+            .await
+            .unwrap();
+        let standing = ledger.standing_control(campaign.id).unwrap().unwrap();
+        assert_eq!(
+            (standing.action, standing.requested_by.as_str()),
+            (ControlAction::Pause, "ana@laptop")
+        );
+        let lifted = ledger
+            .lift_controls(campaign.id, ControlAction::Pause)
+            .await
+            .unwrap();
+        assert_eq!(lifted, 1);
+        assert_eq!(ledger.standing_control(campaign.id).unwrap(), None);
+        assert!(ledger.open_controls(campaign.id).unwrap().is_empty());
     }
 
     #[test]

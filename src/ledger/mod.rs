@@ -3,11 +3,15 @@
 //! reads use their own connection (WAL lets them run beside the writer).
 
 mod campaigns;
+mod caps;
+mod close;
 mod controls;
 mod error;
 mod lease;
 mod migrate;
+mod numbers;
 mod records;
+mod redials;
 mod replan;
 mod report;
 mod requeue;
@@ -24,10 +28,13 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign};
+pub use caps::{DAY_MS, Mark};
+pub use close::Closed;
 pub use controls::{ControlAction, ControlRequest};
 pub use error::{LedgerError, Trouble};
-pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder};
+pub use lease::{HEARTBEAT_EVERY_MS, LeaseHolder, hostname};
 pub use records::{CallOutcome, RowRecord};
+pub use redials::{RedialRule, RedialTick};
 pub use replan::{Replanned, StoredVerdict};
 pub use report::{BREAKDOWN_VALUES, BreakdownLine, FunnelCounts, OutcomeStats, RequestKeys};
 pub use requeue::{AttemptHistory, Redial, Undelivered};

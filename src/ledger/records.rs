@@ -32,6 +32,8 @@ pub struct RowRecord {
     /// A skipped row's contact as JSON (names, e-mail, tags, metadata).
     pub contact: Option<String>,
     pub outcome: Option<CallOutcome>,
+    /// Calls placed (or possibly placed) for the row: first calls, redials, other numbers.
+    pub calls: u32,
 }
 
 /// How a placed call ended, from its `phone_call.ended` webhook.
@@ -52,7 +54,9 @@ pub struct CallOutcome {
 const ROW_COLUMNS: &str = "line, state, reason, detail, e164, duplicate_of, request, attempts, \
      http_status, error, call_id, first_attempt_at, last_attempt_at, latency_ms, raw, timezone, \
      zone_source, response, delivery_status, provider_status, duration_s, call_output, sentiment, \
-     ended_reason, summary, transcript, provider_call_id, outcome_at, contact";
+     ended_reason, summary, transcript, provider_call_id, outcome_at, contact, \
+     (SELECT count(*) FROM attempts a WHERE a.campaign_id = rows.campaign_id \
+        AND a.line = rows.line AND a.class IN ('success', 'uncertain', 'interrupted'))";
 
 /// A column that holds bytes: a BLOB, or TEXT in ledgers written before raw records were
 /// kept as bytes.
@@ -85,6 +89,7 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
         zone_source: r.get(16)?,
         response: r.get(17)?,
         contact: r.get(28)?,
+        calls: r.get(29)?,
         outcome: r
             .get::<_, Option<i64>>(27)?
             .map(|received_at| -> rusqlite::Result<_> {

@@ -236,6 +236,22 @@ fn claim_number(
     line: i64,
     e164: &str,
 ) -> rusqlite::Result<Verdict> {
+    // Another row's secondary number stays that row's, whatever the lines: it may have
+    // been dialed already, and a number is dialed for one row only.
+    let second: Option<i64> = tx
+        .prepare_cached(
+            "SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2 AND line != ?3
+             LIMIT 1",
+        )?
+        .query_row(params![campaign_id, e164, line], |r| r.get(0))
+        .optional()?;
+    if let Some(holder_line) = second {
+        return Ok(Verdict::Skip {
+            reason: SkipReason::Duplicate,
+            detail: format!("same number as line {holder_line}'s second number"),
+            duplicate_of: Some(holder_line),
+        });
+    }
     let holder: Option<(i64, i64, RowState)> = tx
         .prepare_cached(
             "SELECT id, line, state FROM rows

@@ -13,6 +13,7 @@ fn dial(line: u64, e164: &str, request: &str) -> NewRow {
         skip: None,
         raw: None,
         contact: None,
+        alt_numbers: Vec::new(),
     }
 }
 
@@ -26,6 +27,7 @@ fn skip(line: u64, reason: SkipReason) -> NewRow {
         skip: Some((reason, "why".into())),
         raw: Some(b"cells".to_vec()),
         contact: None,
+        alt_numbers: Vec::new(),
     }
 }
 
@@ -110,4 +112,22 @@ async fn rows_outside_the_named_states_are_never_touched() {
     .unwrap();
     assert_eq!(done, Replanned::default());
     assert_eq!(state_of(&ledger, c.id, 2).0, RowState::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replanned_row_never_takes_another_rows_second_number() {
+    // Line 3 holds +5 as its second number; line 2, re-planned, now reads as +5.
+    let mut holder = dial(3, "+4", "{}");
+    holder.alt_numbers = vec!["+5".into()];
+    let rows = vec![skip(2, SkipReason::InvalidNumber), holder];
+    let (_d, ledger, c) = campaign_with("s", rows).await;
+    let again = vec![dial(2, "+5", "{}")];
+    let l = ledger.clone();
+    tokio::task::spawn_blocking(move || l.replan_rows_blocking(c.id, again, OPEN.to_vec()))
+        .await
+        .unwrap()
+        .unwrap();
+    let (state, reason) = state_of(&ledger, c.id, 2);
+    assert_eq!(state, RowState::Skipped);
+    assert_eq!(reason.as_deref(), Some("duplicate"));
 }

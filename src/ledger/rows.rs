@@ -4,6 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::numbers::{claim_alt_numbers, number_holder};
 use super::{Ledger, LedgerError, RowState, now_ms};
 use crate::plan::SkipReason;
 
@@ -24,6 +25,8 @@ pub struct NewRow {
     pub raw: Option<Vec<u8>>,
     /// A skipped row's contact (`plan::Contact` as JSON), for reports.
     pub contact: Option<String>,
+    /// Secondary numbers (E.164) to try after an undelivered call, in order.
+    pub alt_numbers: Vec<String>,
 }
 
 /// What an insert batch did.
@@ -102,27 +105,25 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
     let line = row.line as i64;
     let (state, reason, detail, dial_key, duplicate_of) = match row.skip {
         Some((reason, detail)) => (RowState::Skipped, Some(reason), Some(detail), None, None),
-        None => {
-            let earlier: Option<i64> = tx
-                .prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
-                .query_row(params![campaign_id, row.e164], |r| r.get(0))
-                .optional()?;
-            match earlier {
-                Some(first) => (
-                    RowState::Skipped,
-                    Some(SkipReason::Duplicate),
-                    Some(format!("same number as line {first}")),
-                    None,
-                    Some(first),
-                ),
-                None => (RowState::Pending, None, None, row.e164.clone(), None),
-            }
-        }
+        None => match number_holder(tx, campaign_id, row.e164.as_deref())? {
+            Some(first) => (
+                RowState::Skipped,
+                Some(SkipReason::Duplicate),
+                Some(format!("same number as line {first}")),
+                None,
+                Some(first),
+            ),
+            None => (RowState::Pending, None, None, row.e164.clone(), None),
+        },
+    };
+    let alt_numbers = match state {
+        RowState::Pending => claim_alt_numbers(tx, campaign_id, line, row.alt_numbers)?,
+        _ => None,
     };
     tx.prepare_cached(
         "INSERT INTO rows (campaign_id, line, state, reason, detail, e164, dial_key,
-                           duplicate_of, request, raw, timezone, zone_source, contact)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           duplicate_of, request, raw, timezone, zone_source, contact, alt_numbers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         campaign_id,
@@ -138,6 +139,7 @@ fn insert_one(tx: &Transaction<'_>, campaign_id: i64, row: NewRow) -> rusqlite::
         row.timezone,
         row.zone_source,
         row.contact,
+        alt_numbers,
     ])?;
     Ok(state == RowState::Pending)
 }
@@ -235,46 +237,7 @@ impl Ledger {
     ) -> Result<Option<InFlight>, LedgerError> {
         let (row_id, line) = (row.id, row.line as i64);
         self.writer
-            .call(move |tx| {
-                let now = now_ms();
-                let prior: Option<Prior> = tx
-                    .prepare_cached(
-                        "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
-                         FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
-                    )?
-                    .query_row([row_id], |r| {
-                        Ok(Prior {
-                            state: r.get(0)?,
-                            next_attempt_at: r.get(1)?,
-                            first_attempt_at: r.get(2)?,
-                            last_attempt_at: r.get(3)?,
-                        })
-                    })
-                    .optional()?;
-                let Some(prior) = prior else {
-                    return Ok(None);
-                };
-                let attempt: u32 = tx
-                    .prepare_cached(
-                        "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
-                             first_attempt_at = coalesce(first_attempt_at, ?2),
-                             last_attempt_at = ?2, next_attempt_at = NULL
-                         WHERE id = ?1
-                         RETURNING attempts",
-                    )?
-                    .query_row(params![row_id, now], |r| r.get(0))?;
-                tx.prepare_cached(
-                    "INSERT INTO attempts (campaign_id, line, attempt, started_at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![campaign_id, line, attempt, now])?;
-                Ok(Some(InFlight {
-                    attempt,
-                    attempt_id: tx.last_insert_rowid(),
-                    marked_at: now,
-                    prior,
-                }))
-            })
+            .call(move |tx| mark(tx, campaign_id, row_id, line))
             .await
     }
 
@@ -342,6 +305,54 @@ impl Ledger {
             })
             .await
     }
+}
+
+/// The `in_flight` mark inside a writer transaction (see [`Ledger::mark_in_flight`]). The
+/// attempt records the number it dials, for the daily cap across campaigns.
+pub(super) fn mark(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    row_id: i64,
+    line: i64,
+) -> rusqlite::Result<Option<InFlight>> {
+    let now = now_ms();
+    let prior: Option<Prior> = tx
+        .prepare_cached(
+            "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
+             FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
+        )?
+        .query_row([row_id], |r| {
+            Ok(Prior {
+                state: r.get(0)?,
+                next_attempt_at: r.get(1)?,
+                first_attempt_at: r.get(2)?,
+                last_attempt_at: r.get(3)?,
+            })
+        })
+        .optional()?;
+    let Some(prior) = prior else {
+        return Ok(None);
+    };
+    let attempt: u32 = tx
+        .prepare_cached(
+            "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
+                 first_attempt_at = coalesce(first_attempt_at, ?2),
+                 last_attempt_at = ?2, next_attempt_at = NULL
+             WHERE id = ?1
+             RETURNING attempts",
+        )?
+        .query_row(params![row_id, now], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO attempts (campaign_id, line, attempt, started_at, e164)
+         SELECT ?1, ?2, ?3, ?4, e164 FROM rows WHERE id = ?5",
+    )?
+    .execute(params![campaign_id, line, attempt, now, row_id])?;
+    Ok(Some(InFlight {
+        attempt,
+        attempt_id: tx.last_insert_rowid(),
+        marked_at: now,
+        prior,
+    }))
 }
 
 fn dial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DialRow> {

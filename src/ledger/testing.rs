@@ -14,6 +14,7 @@ pub(crate) fn dial(line: u64, e164: &str) -> NewRow {
         skip: None,
         raw: None,
         contact: None,
+        alt_numbers: Vec::new(),
     }
 }
 

@@ -7,6 +7,9 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
     NumberToCall,
+    /// A secondary number (`phone2`, `work_phone`...), tried when a call to the one before
+    /// it was not delivered; several columns may hold one, tried in column order.
+    AltNumber,
     FirstName,
     LastName,
     Email,
@@ -26,7 +29,7 @@ impl Field {
     pub fn is_single_valued(&self) -> bool {
         !matches!(
             self,
-            Field::Metadata(_) | Field::PromptTag(_) | Field::Ignore
+            Field::Metadata(_) | Field::PromptTag(_) | Field::Ignore | Field::AltNumber
         )
     }
 }
@@ -35,6 +38,7 @@ impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Field::NumberToCall => f.write_str("numberToCall"),
+            Field::AltNumber => f.write_str("altNumber"),
             Field::FirstName => f.write_str("firstName"),
             Field::LastName => f.write_str("lastName"),
             Field::Email => f.write_str("email"),
@@ -48,7 +52,7 @@ impl fmt::Display for Field {
     }
 }
 
-const FIELD_CHOICES: &str = "numberToCall, firstName, lastName, email, contactUuid, \
+const FIELD_CHOICES: &str = "numberToCall, altNumber, firstName, lastName, email, contactUuid, \
                              aiSettingsTemplateId, timezone, metadata.KEY, promptTags.KEY or ignore";
 
 impl FromStr for Field {
@@ -75,6 +79,7 @@ impl FromStr for Field {
         }
         Ok(match fold(s).as_str() {
             "numbertocall" => Field::NumberToCall,
+            "altnumber" => Field::AltNumber,
             "firstname" => Field::FirstName,
             "lastname" => Field::LastName,
             "email" => Field::Email,

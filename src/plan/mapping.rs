@@ -39,6 +39,8 @@ pub fn auto_field(header: &str) -> Field {
         "phone" | "phonenumber" | "number" | "mobile" | "msisdn" | "tel" | "numbertocall" => {
             Field::NumberToCall
         }
+        "phone2" | "altphone" | "alternatephone" | "secondaryphone" | "mobile2" | "homephone"
+        | "workphone" => Field::AltNumber,
         "firstname" | "givenname" => Field::FirstName,
         "lastname" | "surname" | "familyname" => Field::LastName,
         "email" => Field::Email,

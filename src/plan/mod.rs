@@ -9,6 +9,7 @@
 //! - `valid`: libphonenumber's validity rules with regexes compiled once (speed).
 //! - [`planner`]: one record -> [`Planned`], with SPEC.md's skip-reason precedence.
 
+mod alt;
 pub mod email;
 mod field;
 pub mod mapping;

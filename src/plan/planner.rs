@@ -68,6 +68,8 @@ pub struct PlannedCall {
     pub country: Option<String>,
     /// The zones libphonenumber's prefix map gives the number.
     pub number_zones: Option<PrefixZones>,
+    /// Secondary numbers to try, in order, when a call is not delivered (see `alt.rs`).
+    pub alt_numbers: Vec<String>,
 }
 
 impl PlannedCall {
@@ -97,6 +99,7 @@ pub struct Planner {
 #[derive(Debug)]
 struct Columns {
     number: (usize, String),
+    alt_numbers: Vec<usize>,
     first_name: Option<usize>,
     last_name: Option<usize>,
     /// A whole-name column split into first and last name (only when neither has a column).
@@ -113,6 +116,7 @@ impl Columns {
     fn new(mapping: &Mapping) -> Columns {
         let mut c = Columns {
             number: (0, String::new()),
+            alt_numbers: Vec::new(),
             first_name: None,
             last_name: None,
             full_name: mapping.full_name_column(),
@@ -126,6 +130,7 @@ impl Columns {
         for (i, (header, field)) in mapping.columns().enumerate() {
             match field {
                 Field::NumberToCall => c.number = (i, header.to_owned()),
+                Field::AltNumber => c.alt_numbers.push(i),
                 Field::FirstName => c.first_name = Some(i),
                 Field::LastName => c.last_name = Some(i),
                 Field::Email => c.email = Some(i),
@@ -331,12 +336,16 @@ impl Planner {
             prompt_tags,
             metadata,
         };
+        let alts = c.alt_numbers.iter().map(|&i| cell(i));
+        let alt_numbers =
+            super::alt::alt_numbers(alts, self.opts.default_region, &e164, &self.suppress);
         Planned::Call(PlannedCall {
             e164,
             request,
             timezone,
             country: country.map(|id| id.as_ref().to_owned()),
             number_zones,
+            alt_numbers,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::record::Record;
 
 /// The fixed columns, in order.
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 26] = [
     "row",
     "phone",
     "first_name",
@@ -33,6 +33,8 @@ pub const COLUMNS: [&str; 24] = [
     "error",
     "detail",
     "raw",
+    "number_dialed",
+    "calls",
 ];
 
 /// Where `raw` is among [`COLUMNS`]: the CSV report writes that cell from the record's bytes.
@@ -141,6 +143,8 @@ impl Columns {
             text(&r.error),
             text(&r.detail),
             text(&r.raw),
+            text(&r.number_dialed),
+            Cow::Owned(r.calls.to_string()),
         ]);
         if self.transcript {
             c.push(text(&r.transcript));

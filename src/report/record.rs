@@ -55,6 +55,10 @@ pub struct Record {
     /// The same record's bytes exactly as kept, for the CSV report's `raw` column.
     #[serde(skip)]
     pub raw_bytes: Option<Vec<u8>>,
+    /// Which of the row's numbers reached the contact (its delivered call's number).
+    pub number_dialed: Option<String>,
+    /// Calls placed for the row: first calls, redials and secondary numbers.
+    pub calls: u32,
 }
 
 /// The parts of a stored request body a report shows. Lenient on purpose: a body that does
@@ -127,7 +131,10 @@ impl Record {
         metadata.remove(META_ROW);
         let outcome = row.outcome.unwrap_or_default();
         let (zone, candidate_zones) = split_zones(row.timezone);
+        let reached = outcome.delivery_status.as_deref() == Some("pass");
         Record {
+            number_dialed: row.e164.clone().filter(|_| reached),
+            calls: row.calls,
             row: row.line,
             phone: row.e164,
             first_name: sent.first_name,
@@ -229,6 +236,7 @@ mod tests {
             response: Some("{}".into()),
             contact: None,
             outcome: None,
+            calls: 1,
         }
     }
 
@@ -293,6 +301,17 @@ mod tests {
         assert_eq!(r.sentiment.as_deref(), Some("POSITIVE"));
         assert_eq!(r.summary.as_deref(), Some("agreed to pay"));
         assert_eq!(r.transcript.as_deref(), Some("hello"));
+        assert_eq!(
+            r.number_dialed.as_deref(),
+            Some("+966501234567"),
+            "it reached"
+        );
+        assert_eq!(r.calls, 1);
+        let unreached = Record::from_row(row());
+        assert_eq!(
+            unreached.number_dialed, None,
+            "no delivered call, no number that reached"
+        );
     }
 
     #[test]

@@ -39,6 +39,32 @@ pub struct Summary {
     pub zone_sources: std::collections::BTreeMap<String, u64>,
     /// The results funnel: what a reader of the report looks at first.
     pub funnel: Funnel,
+    /// A pause or cancel that holds the campaign now, and who asked.
+    pub control: Option<Control>,
+}
+
+/// `paused` / `cancelled`, by `user@host`, at an RFC 3339 time. `acted` is false while no
+/// dispatcher has seen the request yet (it is seen within a second by a running one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Control {
+    pub state: &'static str,
+    pub by: String,
+    pub at: String,
+    pub acted: bool,
+}
+
+impl Control {
+    fn of(req: crate::ledger::ControlRequest) -> Control {
+        Control {
+            state: match req.action {
+                crate::ledger::ControlAction::Pause => "paused",
+                crate::ledger::ControlAction::Cancel => "cancelled",
+            },
+            by: req.requested_by,
+            at: rfc3339(req.requested_at),
+            acted: req.handled_at.is_some(),
+        }
+    }
 }
 
 /// Rows -> dialed -> placed -> reached, and the talk time of the calls that got through.
@@ -117,6 +143,7 @@ impl Summary {
             awaiting_outcome,
             zone_sources: ledger.zone_sources(campaign.id)?,
             funnel,
+            control: ledger.standing_control(campaign.id)?.map(Control::of),
         })
     }
 
@@ -124,6 +151,13 @@ impl Summary {
     /// xlsx report's summary sheet holds, from one list so the two never disagree.
     pub fn figures(&self) -> Vec<(String, Figure)> {
         let mut f: Vec<(String, Figure)> = Vec::new();
+        if let Some(c) = &self.control {
+            let by = crate::text::escape_controls(&c.by);
+            f.push((
+                c.state.to_string(),
+                Figure::Text(format!("by {by} at {}", c.at)),
+            ));
+        }
         let mut count = |label: String, n: u64| f.push((label, Figure::Count(n)));
         for state in STATES {
             let n = self.counts.state(state);

@@ -32,7 +32,7 @@ enum Kind {
 
 fn kind(column: &str) -> Kind {
     match column {
-        "row" | "attempts" | "http_status" | "latency_ms" | "duration_s" => Kind::Number,
+        "row" | "attempts" | "http_status" | "latency_ms" | "duration_s" | "calls" => Kind::Number,
         "first_attempt_at" | "last_attempt_at" => Kind::Time,
         _ => Kind::Text,
     }

@@ -229,6 +229,35 @@ impl Planner {
         self.suppress.len()
     }
 
+    /// The number a row is dialed on, and the first of its secondary columns still to try.
+    /// An invalid main number gives way to the first valid secondary one (SPEC: "or the
+    /// number is invalid, the next number is dialed"); an empty one is `missing_number`.
+    fn main_number<'c>(
+        &self,
+        cell: &impl Fn(usize) -> &'c str,
+    ) -> Result<(super::number::Normalized, usize), Planned> {
+        let c = &self.columns;
+        let region = self.opts.default_region;
+        let raw = cell(c.number.0);
+        let why = match normalize_with_country(raw, region) {
+            Ok(found) => return Ok((found, 0)),
+            Err(NumberError::Missing) => {
+                let column = crate::text::quote(&c.number.1);
+                let detail = format!("The phone column {column} is empty.");
+                return Err(skip(SkipReason::MissingNumber, detail, None));
+            }
+            Err(NumberError::Invalid(why)) => why,
+        };
+        let promoted = c.alt_numbers.iter().enumerate().find_map(|(k, &i)| {
+            let found = normalize_with_country(cell(i), region).ok()?;
+            (!self.suppress.contains(&found.e164)).then_some((found, k + 1))
+        });
+        promoted.ok_or_else(|| {
+            let detail = format!("\"{}\" is not a valid phone number: {why}.", shorten(raw));
+            skip(SkipReason::InvalidNumber, detail, None)
+        })
+    }
+
     /// Plans the record that starts on physical `line`; `fields` are its cells in header
     /// order. Row problems are checked in SPEC's order and the first one wins; suppression
     /// comes after them all.
@@ -237,29 +266,9 @@ impl Planner {
         let cell = |i: usize| fields.get(i).map_or("", |s| s.trim());
         let opt_cell = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
 
-        let raw_number = cell(c.number.0);
-        let number = match normalize_with_country(raw_number, self.opts.default_region) {
+        let (number, first_alt) = match self.main_number(&cell) {
             Ok(found) => found,
-            Err(NumberError::Missing) => {
-                return skip(
-                    SkipReason::MissingNumber,
-                    format!(
-                        "The phone column {} is empty.",
-                        crate::text::quote(&c.number.1)
-                    ),
-                    None,
-                );
-            }
-            Err(NumberError::Invalid(why)) => {
-                return skip(
-                    SkipReason::InvalidNumber,
-                    format!(
-                        "\"{}\" is not a valid phone number: {why}.",
-                        shorten(raw_number)
-                    ),
-                    None,
-                );
-            }
+            Err(skipped) => return skipped,
         };
         let (e164, country, number_zones) = (number.e164, number.country, number.zones);
 
@@ -336,7 +345,7 @@ impl Planner {
             prompt_tags,
             metadata,
         };
-        let alts = c.alt_numbers.iter().map(|&i| cell(i));
+        let alts = c.alt_numbers[first_alt..].iter().map(|&i| cell(i));
         let alt_numbers =
             super::alt::alt_numbers(alts, self.opts.default_region, &e164, &self.suppress);
         Planned::Call(PlannedCall {

@@ -346,3 +346,21 @@ fn a_whole_name_column_is_split_at_the_first_space_into_first_and_last_name() {
     let r = plan("");
     assert_eq!((r.first_name, r.last_name), (None, None));
 }
+
+#[test]
+fn an_invalid_main_number_gives_way_to_the_first_valid_secondary_one() {
+    let headers = ["phone", "first_name", "phone2", "work_phone"];
+    let p = Planner::new(mapping(&headers, &[]), opts(), SuppressList::empty()).unwrap();
+    let cells = |c: [&str; 4]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let promoted = call(p.plan(2, &cells(["12", "Sara", "0501234568", "0501234569"])));
+    assert_eq!(promoted.e164, "+966501234568");
+    assert_eq!(promoted.request.number_to_call, "+966501234568");
+    assert_eq!(promoted.alt_numbers, ["+966501234569"]);
+    let kept = call(p.plan(3, &cells(["0501234567", "Sara", "0501234568", ""])));
+    assert_eq!(kept.e164, "+966501234567");
+    assert_eq!(kept.alt_numbers, ["+966501234568"]);
+    let none = p.plan(4, &cells(["12", "Sara", "x", ""]));
+    assert_eq!(reason(&none), Some(SkipReason::InvalidNumber));
+    let empty = p.plan(5, &cells(["", "Sara", "0501234568", ""]));
+    assert_eq!(reason(&empty), Some(SkipReason::MissingNumber));
+}

@@ -235,7 +235,7 @@ impl Planner {
     fn main_number<'c>(
         &self,
         cell: &impl Fn(usize) -> &'c str,
-    ) -> Result<(super::number::Normalized, usize), Planned> {
+    ) -> Result<(super::number::Normalized, usize), (SkipReason, String)> {
         let c = &self.columns;
         let region = self.opts.default_region;
         let raw = cell(c.number.0);
@@ -244,7 +244,7 @@ impl Planner {
             Err(NumberError::Missing) => {
                 let column = crate::text::quote(&c.number.1);
                 let detail = format!("The phone column {column} is empty.");
-                return Err(skip(SkipReason::MissingNumber, detail, None));
+                return Err((SkipReason::MissingNumber, detail));
             }
             Err(NumberError::Invalid(why)) => why,
         };
@@ -254,7 +254,7 @@ impl Planner {
         });
         promoted.ok_or_else(|| {
             let detail = format!("\"{}\" is not a valid phone number: {why}.", shorten(raw));
-            skip(SkipReason::InvalidNumber, detail, None)
+            (SkipReason::InvalidNumber, detail)
         })
     }
 
@@ -268,7 +268,7 @@ impl Planner {
 
         let (number, first_alt) = match self.main_number(&cell) {
             Ok(found) => found,
-            Err(skipped) => return skipped,
+            Err((reason, detail)) => return skip(reason, detail, None),
         };
         let (e164, country, number_zones) = (number.e164, number.country, number.zones);
 

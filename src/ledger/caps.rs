@@ -6,17 +6,15 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::requeue::PLACED;
 use super::rows::mark;
 use super::{DialRow, InFlight, Ledger, LedgerError, now_ms};
 
 /// 24 hours, in the ledger's milliseconds.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// Attempts that may have placed a call: what the cap counts. An attempt still open
-/// (`class IS NULL`) is a call in flight and counts too; refusals (4xx, 429, 503) placed
-/// nothing and do not.
-pub(super) const PLACED_OR_OPEN: &str =
-    "(class IS NULL OR class IN ('success', 'uncertain', 'interrupted'))";
+// The cap counts attempts that may have placed a call (`PLACED`), and an attempt still open
+// (`class IS NULL`): a call in flight. Refusals (4xx, 429, 503) placed nothing.
 
 /// What marking a row for its call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +59,7 @@ impl Ledger {
             c.query_row(
                 &format!(
                     "SELECT count(*) FROM attempts
-                     WHERE e164 = ?1 AND started_at > ?2 AND {PLACED_OR_OPEN}"
+                     WHERE e164 = ?1 AND started_at > ?2 AND (class IS NULL OR class IN {PLACED})"
                 ),
                 params![e164, since],
                 |r| r.get::<_, i64>(0),
@@ -84,7 +82,7 @@ fn capped_until(
         .prepare_cached(&format!(
             "SELECT a.started_at FROM attempts a
              WHERE a.e164 = (SELECT e164 FROM rows WHERE id = ?1)
-               AND a.started_at > ?2 AND {PLACED_OR_OPEN}
+               AND a.started_at > ?2 AND (class IS NULL OR class IN {PLACED})
              ORDER BY a.started_at DESC LIMIT 1 OFFSET ?3"
         ))?
         .query_row(

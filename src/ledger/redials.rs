@@ -6,10 +6,8 @@
 
 use rusqlite::{Transaction, params};
 
+use super::requeue::PLACED;
 use super::{Ledger, LedgerError, now_ms};
-
-/// Attempt classes that may have placed a real call: they count against `--max-calls`.
-const PLACED: &str = "a.class IN ('success', 'uncertain', 'interrupted')";
 
 /// How a run redials (all times in ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +75,7 @@ fn schedule(
         .prepare_cached(&format!(
             "SELECT r.id, coalesce(r.last_attempt_at, 0),
                     (SELECT count(*) FROM attempts a WHERE a.campaign_id = r.campaign_id
-                       AND a.line = r.line AND {PLACED}),
+                       AND a.line = r.line AND a.class IN {PLACED}),
                     r.alt_numbers
              FROM rows r
              WHERE r.campaign_id = ?1 AND r.state = 'succeeded' AND r.delivery_status = 'fail'

@@ -96,8 +96,9 @@ pub struct Redial {
     pub at_cap: u64,
 }
 
-/// Attempt classes that may have placed a real call (they count against `--max-calls`).
-const PLACED: &str = "('success', 'uncertain', 'interrupted')";
+/// Attempt classes that may have placed a real call, as an SQL list: they count against
+/// `--max-calls`, the daily cap and redials alike (one list, so the three never disagree).
+pub(super) const PLACED: &str = "('success', 'uncertain', 'interrupted')";
 
 impl Ledger {
     /// Puts rows whose call ended with `deliveryStatus: fail` back to `pending`, unless the

@@ -311,6 +311,14 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     // reading too, through `halt`.
     let ingest_error = beside.finish().await;
     watch.finish().await;
+    // Group commit at work, for the benchmarks (`benches/e2e` reads this line).
+    let ws = ledger.writer().stats().await;
+    tracing::debug!(
+        "ledger writer: {} commits, {} operations, {:.1} operations per commit",
+        ws.commits,
+        ws.ops,
+        ws.ops as f64 / ws.commits.max(1) as f64
+    );
     control::settle(&ledger, campaign.id, &report.stop, expire_at).await?;
     ledger.mark_finished(campaign.id).await?;
     let name = campaign.name.clone();

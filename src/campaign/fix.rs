@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::changes::{self, Change, Kind};
 use super::file::{self, Fingerprint, Match};
-use super::{CampaignError, Inputs, Settings, Start, blocking, replan};
+use super::{CampaignError, Inputs, Settings, Start, blocking, off_runtime, replan};
 use crate::dispatch::Halt;
 use crate::ledger::{Campaign, Ledger, Replanned, RowState};
 use crate::plan::SkipReason;
@@ -323,12 +323,4 @@ fn summary_line(r: &Replanned) -> String {
         )
     });
     parts.join("; ")
-}
-
-async fn off_runtime<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, CampaignError> + Send + 'static,
-) -> Result<T, CampaignError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| CampaignError::Interrupted)?
 }

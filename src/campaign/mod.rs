@@ -331,6 +331,16 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
     })
 }
 
+/// Blocking work of the campaign layer (ledger reads, re-reading and hashing the file),
+/// off the async workers. A task that did not finish was cancelled with the run.
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CampaignError> + Send + 'static,
+) -> Result<T, CampaignError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CampaignError::Interrupted)?
+}
+
 /// A ledger read, off the async workers.
 async fn blocking<T: Send + 'static>(
     ledger: &Ledger,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{CampaignError, Entry, Job, RunOutcome, Settings, dial, sha256_file};
+use super::{CampaignError, Entry, Job, RunOutcome, Settings, dial, off_runtime, sha256_file};
 use crate::api::{ApiError, Credentials, LeversClient};
 use crate::ledger::{Campaign, Ledger, RowState, Undelivered};
 use crate::source::Source;
@@ -91,15 +91,6 @@ pub async fn retry(
     job.requeue = what.states;
     job.redial = what.redial;
     dial(job, interrupt).await
-}
-
-/// Ledger reads and the re-hash of the CSV block: they run off the async workers.
-async fn off_runtime<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, CampaignError> + Send + 'static,
-) -> Result<T, CampaignError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| CampaignError::Interrupted)?
 }
 
 fn prepare(

@@ -4,6 +4,8 @@
 //! cannot both pass it (SQLite's write lock orders them). A row held back by the cap is
 //! not failed: it waits in `retry_wait` until the oldest counted call leaves the 24 hours.
 
+use std::sync::LazyLock;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::requeue::PLACED;
@@ -78,13 +80,17 @@ fn capped_until(
     per_day: u32,
     now: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let nth: Option<i64> = tx
-        .prepare_cached(&format!(
+    // Built once: this runs for every call, and the statement cache is keyed by the text.
+    static NTH_CALL: LazyLock<String> = LazyLock::new(|| {
+        format!(
             "SELECT a.started_at FROM attempts a
              WHERE a.e164 = (SELECT e164 FROM rows WHERE id = ?1)
                AND a.started_at > ?2 AND (class IS NULL OR class IN {PLACED})
              ORDER BY a.started_at DESC LIMIT 1 OFFSET ?3"
-        ))?
+        )
+    });
+    let nth: Option<i64> = tx
+        .prepare_cached(&NTH_CALL)?
         .query_row(
             params![row_id, now - DAY_MS, per_day.saturating_sub(1)],
             |r| r.get(0),

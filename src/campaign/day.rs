@@ -55,6 +55,21 @@ impl Default for DaySettings {
     }
 }
 
+/// The deadline `--expire-at AT` or `--expire-after D` names, read at `now`. Whole
+/// milliseconds, the ledger's unit, so the deadline and the recorded sends compare exactly.
+pub fn deadline(
+    at: Option<Timestamp>,
+    after: Option<std::time::Duration>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let after = after.and_then(|d| {
+        now.checked_add(jiff::SignedDuration::try_from(d).ok()?)
+            .ok()
+    });
+    let at = at.or(after)?;
+    Timestamp::from_millisecond(at.as_millisecond()).ok()
+}
+
 impl DaySettings {
     /// What the dispatcher's feed redials under, if it redials.
     pub fn redial_rule(&self) -> Option<RedialRule> {
@@ -94,5 +109,16 @@ mod tests {
             (rule.after_ms, rule.max_calls, rule.outcome_timeout_ms),
             (7_200_000, 3, 60_000)
         );
+    }
+
+    #[test]
+    fn a_deadline_is_whole_milliseconds_and_an_absolute_one_wins() {
+        let now: Timestamp = "2026-12-02T07:00:00.123456789Z".parse().unwrap();
+        let two = std::time::Duration::from_secs(2);
+        let after = deadline(None, Some(two), now).unwrap();
+        assert_eq!(after, "2026-12-02T07:00:02.123Z".parse().unwrap());
+        let at: Timestamp = "2026-12-02T18:00:00Z".parse().unwrap();
+        assert_eq!(deadline(Some(at), None, now), Some(at));
+        assert_eq!(deadline(None, None, now), None);
     }
 }

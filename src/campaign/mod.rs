@@ -9,7 +9,7 @@ mod alone;
 mod beside;
 mod changes;
 mod control;
-mod day;
+pub mod day;
 mod dry_dedupe;
 mod dry_plan;
 mod dry_run;

@@ -60,11 +60,7 @@ fn apply(o: &OverrideArgs, s: &mut Settings) {
     s.meta.extend(r.meta.iter().cloned());
     s.no_create |= r.no_create;
     s.update_existing |= r.update_existing;
-    let after = o.expire_after.and_then(|d| {
-        let span = jiff::SignedDuration::try_from(d).ok()?;
-        jiff::Timestamp::now().checked_add(span).ok()
-    });
-    if let Some(at) = o.expire_at.or(after) {
+    if let Some(at) = campaign::day::deadline(o.expire_at, o.expire_after, jiff::Timestamp::now()) {
         s.day.expire_at = Some(at);
     }
 }

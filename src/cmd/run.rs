@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CmdError, exit, ledger_exit_code};
 use crate::api::Credentials;
 use crate::campaign::{
-    self, CampaignError, DaySettings, IngestError, RedialSettings, RunOutcome, Settings, Start,
+    self, CampaignError, DaySettings, IngestError, RedialSettings, RunOutcome, Settings, Start, day,
 };
 use crate::cli::{DayArgs, DialArgs, RedialWhat, RunArgs};
 use crate::dispatch::Stop;
@@ -84,12 +84,8 @@ pub fn settings(args: &RunArgs) -> Settings {
 
 /// `--expire-after` becomes an absolute deadline here, so a resume keeps it.
 fn day_settings(d: &DayArgs, now: jiff::Timestamp) -> DaySettings {
-    let after = d.expire_after.and_then(|a| {
-        let span = jiff::SignedDuration::try_from(a).ok()?;
-        now.checked_add(span).ok()
-    });
     DaySettings {
-        expire_at: d.expire_at.or(after),
+        expire_at: day::deadline(d.expire_at, d.expire_after, now),
         max_calls_per_day: d.max_calls_per_day,
         redial: d.redial.map(|RedialWhat::Undelivered| RedialSettings {
             after_ms: d.redial_after.as_millis() as u64,

@@ -268,12 +268,9 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
     // The send's moment is the pacer's, so the ledger's spacing is the one it enforced.
     let sent_at = now_ms();
     let paused = *lock(&ctx.pause_until);
-    let verdict = ctx.gate.check(
-        &row,
-        ctx.halt.is_cancelled(),
-        paused,
-        jiff::Timestamp::now(),
-    );
+    // One reading of the clock: the gate judges the very instant the ledger records.
+    let now = jiff::Timestamp::from_millisecond(sent_at).unwrap_or_else(|_| jiff::Timestamp::now());
+    let verdict = ctx.gate.check(&row, ctx.halt.is_cancelled(), paused, now);
     if let Err(held) = verdict {
         return hold_back(ctx, row, inflight, counted, held).await;
     }

@@ -8,7 +8,6 @@
 //! out of the schedule; the ledger records when the request really left, so its attempt
 //! times (and the achieved rate) are the ones the API saw.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,8 +56,8 @@ struct Ctx<C> {
     /// The first requests' answers, for the stop when every request is refused alike.
     refusals: Refusals,
     /// Rows dialed (or being dialed) by this invocation: what `--limit` counts. Filled only
-    /// under a limit, so an unlimited run's memory does not grow with its rows.
-    dialed: Mutex<HashSet<i64>>,
+    /// under a limit; a bit per row id, so even a limit of a million costs little.
+    dialed: Mutex<Dialed>,
     /// Requests sent by this invocation.
     sent: AtomicU64,
     /// Live counts for the progress display.
@@ -82,20 +81,39 @@ impl<C> Ctx<C> {
             return Some(false);
         };
         let mut dialed = lock(&self.dialed);
-        if dialed.contains(&row_id) {
+        let bit = Dialed::bit(row_id);
+        if dialed.rows.contains(bit) {
             return Some(false);
         }
-        if dialed.len() as u64 >= limit {
+        if dialed.count >= limit {
             return None;
         }
-        dialed.insert(row_id);
+        dialed.rows.insert(bit);
+        dialed.count += 1;
         Some(true)
     }
 
     fn uncount(&self, row_id: i64, counted: bool) {
         if counted {
-            lock(&self.dialed).remove(&row_id);
+            let mut dialed = lock(&self.dialed);
+            if dialed.rows.remove(Dialed::bit(row_id)) {
+                dialed.count -= 1;
+            }
         }
+    }
+}
+
+/// The rows `--limit` counted, and how many (a bit set's `len` walks every word).
+#[derive(Default)]
+struct Dialed {
+    rows: bit_set::BitSet,
+    count: u64,
+}
+
+impl Dialed {
+    /// Row ids are SQLite rowids, from 1 up; a bit set sized by them stays small.
+    fn bit(row_id: i64) -> usize {
+        usize::try_from(row_id).unwrap_or(0)
     }
 }
 
@@ -130,7 +148,7 @@ pub async fn dispatch<C: Caller>(
         consecutive_429: AtomicU32::new(0),
         consecutive_failures: AtomicU32::new(0),
         refusals: Refusals::default(),
-        dialed: Mutex::new(HashSet::new()),
+        dialed: Mutex::default(),
         sent: AtomicU64::new(0),
         tally: tally.clone(),
     });

@@ -14,9 +14,18 @@ const ROWS: usize = 120;
 
 /// Starts `run` at 20 calls a second (six seconds of work) and waits for its first calls.
 async fn running(env: &Env, csv: &std::path::Path) -> tokio::process::Child {
-    let child = env.spawn(&["--no-progress", "run", arg(csv), "--rate", "20/s"]);
+    let mut child = env.spawn(&["--no-progress", "run", arg(csv), "--rate", "20/s"]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
+        // A run that ended before its fifth call says why, rather than a timeout saying nothing.
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().await.unwrap();
+            panic!(
+                "the run exited ({:?}) before its fifth call: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let started = env.ledger_path().exists()
             && env.ledger().find_campaign("day").unwrap().is_some()
             && env.counts("day").state(RowState::Succeeded) >= 5;

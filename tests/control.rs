@@ -179,6 +179,12 @@ async fn cancel_from_another_process_leaves_the_rest_cancelled() {
     assert_eq!(env.sandbox.stats().total_calls, succeeded);
     let json = status_json(&env.dialer(&["status", "day", "--json"]).await);
     assert_eq!(json["control"]["state"], "cancelled", "{json}");
+    // The list of campaigns says so too, as a column and in its JSON.
+    let list = env.dialer(&["status"]).await;
+    assert!(list.stdout.contains("held"), "{}", list.stdout);
+    assert!(list.stdout.contains("cancelled"), "{}", list.stdout);
+    let lines = status_json(&env.dialer(&["status", "--json"]).await);
+    assert_eq!(lines[0]["control"]["state"], "cancelled", "{lines}");
 
     // A cancelled campaign does not resume; its cancelled rows can be dialed on purpose.
     let resumed = env.dialer(&["resume", "day"]).await;

@@ -29,12 +29,7 @@ pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
             let mut lines = Vec::new();
             for c in ledger.list_campaigns()? {
                 let s = Summary::load_with(&ledger, &c, args.awaiting_after)?;
-                lines.push(CampaignLine {
-                    campaign: s.campaign,
-                    created_at: s.created_at,
-                    counts: s.counts,
-                    done_pct: s.done_pct,
-                });
+                lines.push(CampaignLine::of(s));
             }
             if args.json {
                 println!("{}", to_json(&lines));

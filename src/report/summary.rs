@@ -276,15 +276,28 @@ pub struct CampaignLine {
     pub created_at: String,
     pub counts: Counts,
     pub done_pct: f64,
+    /// A pause or cancel that holds the campaign now: the list must not look like a
+    /// campaign merely left unfinished.
+    pub control: Option<Control>,
 }
 
 impl CampaignLine {
+    pub fn of(s: Summary) -> CampaignLine {
+        CampaignLine {
+            campaign: s.campaign,
+            created_at: s.created_at,
+            counts: s.counts,
+            done_pct: s.done_pct,
+            control: s.control,
+        }
+    }
+
     pub fn table(lines: &[CampaignLine]) -> String {
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
         let mut header = vec!["campaign", "created"];
         header.extend(STATES.iter().take(5).map(|s| s.as_str()));
-        header.extend(["total", "done"]);
+        header.extend(["total", "done", "held"]);
         t.set_header(header);
         for l in lines {
             let mut row = vec![Cell::new(&l.campaign), Cell::new(&l.created_at)];
@@ -293,6 +306,7 @@ impl CampaignLine {
             }
             row.push(Cell::new(l.counts.total).set_alignment(CellAlignment::Right));
             row.push(Cell::new(format!("{:.1} %", l.done_pct)).set_alignment(CellAlignment::Right));
+            row.push(Cell::new(l.control.as_ref().map_or("", |c| c.state)));
             t.add_row(row);
         }
         t.to_string()

@@ -80,25 +80,12 @@ impl<C> Ctx<C> {
         let Some(limit) = self.cfg.limit else {
             return Some(false);
         };
-        let mut dialed = lock(&self.dialed);
-        let bit = Dialed::bit(row_id);
-        if dialed.rows.contains(bit) {
-            return Some(false);
-        }
-        if dialed.count >= limit {
-            return None;
-        }
-        dialed.rows.insert(bit);
-        dialed.count += 1;
-        Some(true)
+        lock(&self.dialed).take(row_id, limit)
     }
 
     fn uncount(&self, row_id: i64, counted: bool) {
         if counted {
-            let mut dialed = lock(&self.dialed);
-            if dialed.rows.remove(Dialed::bit(row_id)) {
-                dialed.count -= 1;
-            }
+            lock(&self.dialed).give_back(row_id);
         }
     }
 }
@@ -111,6 +98,26 @@ struct Dialed {
 }
 
 impl Dialed {
+    /// See [`Ctx::count_for_limit`].
+    fn take(&mut self, row_id: i64, limit: u64) -> Option<bool> {
+        let bit = Self::bit(row_id);
+        if self.rows.contains(bit) {
+            return Some(false);
+        }
+        if self.count >= limit {
+            return None;
+        }
+        self.rows.insert(bit);
+        self.count += 1;
+        Some(true)
+    }
+
+    fn give_back(&mut self, row_id: i64) {
+        if self.rows.remove(Self::bit(row_id)) {
+            self.count -= 1;
+        }
+    }
+
     /// Row ids are SQLite rowids, from 1 up; a bit set sized by them stays small.
     fn bit(row_id: i64) -> usize {
         usize::try_from(row_id).unwrap_or(0)
@@ -395,5 +402,21 @@ fn react<C>(ctx: &Ctx<C>, outcome: &Outcome) {
             ctx.consecutive_429.store(0, Ordering::SeqCst);
             ctx.consecutive_failures.store(0, Ordering::SeqCst);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialed;
+
+    #[test]
+    fn the_limit_counts_each_row_once_and_a_row_given_back_frees_its_place() {
+        let mut d = Dialed::default();
+        assert_eq!(d.take(7, 2), Some(true));
+        assert_eq!(d.take(7, 2), Some(false), "a retry is not a new row");
+        assert_eq!(d.take(1_000_000, 2), Some(true));
+        assert_eq!(d.take(3, 2), None, "the limit is reached");
+        d.give_back(7);
+        assert_eq!(d.take(3, 2), Some(true));
     }
 }

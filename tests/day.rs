@@ -152,3 +152,32 @@ async fn the_daily_cap_holds_across_two_campaigns_that_share_numbers() {
     let why = row.error.unwrap_or_default();
     assert!(why.contains("--max-calls-per-day 1"), "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_the_cap_holds_back_gives_its_place_under_limit_to_the_next_one() {
+    let env = Env::default().await;
+    let cap = ["--max-calls-per-day", "1", "--rate", "unlimited"];
+    let a = env.write("a.csv", contacts(1));
+    let run_a = [&["--no-progress", "run", arg(&a)][..], &cap[..]].concat();
+    env.dialer(&run_a).await.expect_code(0);
+    // `b` starts with the number `a` called today: held by the cap, it must not use up
+    // `--limit 1`, and the run must not wait for it until tomorrow either.
+    let b = env.write("b.csv", format!("phone\n{}\n{}\n", number(0), number(1)));
+    let run_b = [
+        &["--no-progress", "run", arg(&b), "--limit", "1"][..],
+        &cap[..],
+    ]
+    .concat();
+    let out = env.dialer(&run_b).await;
+    out.expect_code(0);
+    let stats = env.sandbox.stats();
+    assert_eq!(stats.total_calls, 2, "{stats:?} {}", out.stderr);
+    assert_eq!(
+        stats.calls_per_number.get(&number(1)),
+        Some(&1),
+        "{stats:?}"
+    );
+    let counts = env.counts("b");
+    assert_eq!(counts.state(RowState::Succeeded), 1, "{counts:?}");
+    assert_eq!(counts.state(RowState::RetryWait), 1, "{counts:?}");
+}

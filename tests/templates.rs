@@ -119,7 +119,9 @@ async fn refusals_after_a_first_answer_that_differs_do_not_stop_the_run() {
 async fn request_flags_on_resume_need_the_campaign_file() {
     let env = Env::default().await;
     let file = env.write("r.csv", contacts(4));
-    run(&env, &file, &["--limit", "1"]).await.expect_code(0);
+    let first = run(&env, &file, &["--limit", "1"]).await;
+    first.expect_code(0);
+    assert_eq!(env.sandbox.stats().total_calls, 1, "{}", first.stderr);
     std::fs::remove_file(&file).unwrap();
     let refused = env.dialer(&["resume", "r", "--template", GOOD]).await;
     refused.expect_code(2);

@@ -83,6 +83,12 @@ impl<C> Ctx<C> {
         lock(&self.dialed).take(row_id, limit)
     }
 
+    fn limit_reached(&self) -> bool {
+        self.cfg
+            .limit
+            .is_some_and(|limit| lock(&self.dialed).count >= limit)
+    }
+
     fn uncount(&self, row_id: i64, counted: bool) {
         if counted {
             lock(&self.dialed).give_back(row_id);
@@ -165,6 +171,17 @@ pub async fn dispatch<C: Caller>(
     // Interrupted while holding: `halt` is cancelled, so the feed hands out nothing.
     hold_until_start(&ctx, cfg.start_at).await;
     loop {
+        // At `--limit`, wait for the calls in flight before asking the feed for more: a row
+        // a 429 gave back is counted already and is dialed first; a row not sent after all
+        // (capped, held, moved on) gave its place back. Asking first could wait on rows due
+        // later (a capped one, tomorrow) that the limit would refuse anyway.
+        if ctx.limit_reached() {
+            while workers.join_next().await.is_some() {}
+            if lock(&ctx.queue.requeue).is_empty() && ctx.limit_reached() {
+                limit_hit = true;
+                break;
+            }
+        }
         let row = match feed.next(&ctx.queue, &ctx.halt).await {
             Ok(Some(row)) => row,
             Ok(None) => break,
@@ -174,13 +191,9 @@ pub async fn dispatch<C: Caller>(
             }
         };
         let Some(counted) = ctx.count_for_limit(row.id) else {
+            // Only this loop counts rows and it checked above, so this is a row it cannot
+            // place under the limit after all: put it back, and the next turn settles it.
             ctx.queue.release(row.id);
-            // Rows a 429 gave back are counted already: dial them before stopping.
-            while workers.join_next().await.is_some() {}
-            if lock(&ctx.queue.requeue).is_empty() {
-                limit_hit = true;
-                break;
-            }
             continue;
         };
         if !ctx.refusals.admit(&ctx.halt).await {

@@ -120,9 +120,11 @@ async fn paced_run(rows: usize, rate: f64) {
         (summary_rate / sandbox_rate - 1.0).abs() <= tolerance.max(0.05),
         "summary {summary_rate} vs sandbox {sandbox_rate}"
     );
-    // Never faster than asked; slower only while the first rows are still being read.
+    // Never faster than asked; slower only while the first rows are still being read. On
+    // a short span one late-stamped arrival moves the sandbox's rate by a few per cent:
+    // what delivery's measured spread allows, as above (the ledger's gaps hold the pace).
     assert!(
-        sandbox_rate <= rate * 1.02,
+        sandbox_rate <= rate * (1.0 + tolerance.max(0.02)),
         "sandbox saw {sandbox_rate}/s for --rate {rate}/s"
     );
 }

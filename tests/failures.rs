@@ -123,13 +123,19 @@ async fn a_429_pauses_spends_no_attempt_and_every_row_is_placed() {
         "1",
     ];
     args.extend(fast());
-    env.dialer(&args).await.expect_code(0);
+    let out = env.dialer(&args).await;
+    out.expect_code(0);
     let stats = env.sandbox.stats();
     assert!(
         stats.responses.get("429").is_some_and(|&n| n > 0),
         "{stats:?}"
     );
-    assert_eq!(stats.total_calls, 12);
+    let states: Vec<_> = env
+        .rows("busy")
+        .iter()
+        .map(|r| format!("{:?}/{}", r.state, r.attempts))
+        .collect();
+    assert_eq!(stats.total_calls, 12, "{states:?} {stats:?} {}", out.stderr);
     assert!(stats.calls_per_number.values().all(|&n| n == 1));
     // --max-attempts 1 and still no failure: a 429 did not spend the attempt.
     assert!(

@@ -42,8 +42,11 @@ impl Queue {
         lock(&self.claimed).insert(row.id)
     }
 
-    fn in_flight(&self) -> usize {
-        lock(&self.claimed).len()
+    /// Nothing claimed and nothing put back. Claims first: a worker puts a row back before
+    /// it lets go of it, so once its claim is seen gone, the row is seen in the requeue.
+    fn idle(&self) -> bool {
+        let none_claimed = lock(&self.claimed).is_empty();
+        none_claimed && lock(&self.requeue).is_empty()
     }
 }
 
@@ -119,6 +122,7 @@ impl Feed {
                 return Ok(None);
             }
             let requeued = lock(&queue.requeue).pop_front();
+            let put_back = requeued.is_some();
             if let Some(row) = requeued.or_else(|| self.page.pop_front()) {
                 // A page is read when its rows' windows are open; a window may have closed
                 // since. The gate would hold such a row anyway, but it would spend a slot.
@@ -131,6 +135,15 @@ impl Feed {
                         self.tally.set_waiting(None);
                     }
                     return Ok(Some(row));
+                }
+                if put_back {
+                    // Its worker put it back and has not let go of it yet; dropped here,
+                    // it would be left for a later pass that may never come.
+                    lock(&queue.requeue).push_front(row);
+                    tokio::select! {
+                        _ = queue.wake.notified() => {}
+                        _ = stop.cancelled() => return Ok(None),
+                    }
                 }
                 continue;
             }
@@ -156,7 +169,9 @@ impl Feed {
             // A closed channel means the ingest thread is gone: nothing more will arrive.
             let ingest_done =
                 self.ingest.borrow_and_update().done || self.ingest.has_changed().is_err();
-            let quiet = ingest_done && queue.in_flight() == 0;
+            // Judged now, not from the requeue looked at above: a row put back while the
+            // ledger was read would otherwise be left behind.
+            let quiet = ingest_done && queue.idle();
             if ingest_done && (!self.pass_from_top || self.pass_yielded) {
                 // Start a new pass from the top: rows put back below the cursor, or whose
                 // window has opened since, are found there.

@@ -1,7 +1,7 @@
 //! The single writer: one thread owns the connection that writes, and every write in the
 //! program is a closure sent to it. It runs whatever is queued in one transaction (group
-//! commit) and answers each waiter only after that transaction is durably committed, so a
-//! caller that got `Ok` knows its change survives a crash.
+//! commit) and answers each waiter only after that transaction is durably committed (see
+//! [`super::durable`]), so a caller that got `Ok` knows its change survives a crash.
 
 use std::sync::mpsc;
 use std::thread;
@@ -10,13 +10,14 @@ use rusqlite::{Connection, Transaction};
 use tokio::sync::oneshot;
 
 use super::LedgerError;
+use super::durable::Syncer;
 
 /// Most operations folded into one transaction; bounds the latency a long queue adds.
 const MAX_BATCH: usize = 4096;
 
 type Job = Box<dyn FnOnce(&Transaction<'_>) -> Completion + Send>;
-/// Runs after the commit (with the commit's result) to answer the waiter.
-type Completion = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
+/// Runs once the commit is durable (or failed), with its result, to answer the waiter.
+pub(super) type Completion = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
 
 /// Commits done and operations written, for benchmarks and the "group commit at work" figure.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,11 +37,12 @@ enum Msg {
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: Connection) -> Writer {
+    pub(super) fn spawn(conn: Connection, wal: std::path::PathBuf) -> Writer {
         let (tx, rx) = mpsc::channel::<Msg>();
+        let syncer = Syncer::spawn(wal);
         thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, syncer))
             .expect("spawn the ledger writer thread");
         Writer { tx }
     }
@@ -124,7 +126,7 @@ fn run_in_savepoint<T>(
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>, syncer: Syncer) {
     let mut stats = WriterStats::default();
     let mut batch: Vec<Job> = Vec::with_capacity(64);
     while let Ok(first) = rx.recv() {
@@ -146,12 +148,17 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
         }
         let ops = batch.len() as u64;
         let (completions, commit) = commit_batch(&mut conn, batch.drain(..));
-        for complete in completions {
-            complete(commit.as_ref().map(|_| ()));
-        }
-        if commit.is_ok() {
-            stats.commits += 1;
-            stats.ops += ops;
+        match commit {
+            Ok(()) => {
+                stats.commits += 1;
+                stats.ops += ops;
+                syncer.committed(completions);
+            }
+            Err(e) => {
+                for complete in completions {
+                    complete(Err(&e));
+                }
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +33,11 @@ const THROTTLE_CAP: Duration = Duration::from_secs(60);
 /// How long before its send slot a row is marked `in_flight`: room for the commit. A
 /// crash in this window leaves the row `uncertain` (never called twice).
 const LEAD: Duration = Duration::from_millis(25);
+/// Unpaced (`--rate unlimited`), rows in hand per request slot: the one sending, and
+/// others marked and waiting for it or having their answer recorded. So a crash can leave
+/// at most this many times `--concurrency` rows `uncertain`; a paced run, `--concurrency`.
+/// Four measured about a quarter faster than one on 200k rows; eight, no faster than four.
+const LANES_PER_REQUEST: usize = 4;
 
 struct Ctx<C> {
     /// The one pacer: every request, first or retry, takes a slot here.
@@ -58,6 +63,8 @@ struct Ctx<C> {
     /// Rows dialed (or being dialed) by this invocation: what `--limit` counts. Filled only
     /// under a limit; a bit per row id, so even a limit of a million costs little.
     dialed: Mutex<Dialed>,
+    /// `--concurrency`: held only while a request is out, never across a commit.
+    requests: Semaphore,
     /// Requests sent by this invocation.
     sent: AtomicU64,
     /// Live counts for the progress display.
@@ -141,7 +148,16 @@ pub async fn dispatch<C: Caller>(
     outside: Halt,
     tally: Arc<Tally>,
 ) -> DispatchReport {
-    let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let n = cfg.concurrency.max(1);
+    // `--concurrency` bounds requests in flight. Unpaced, the extra lanes let the next
+    // rows' `in_flight` marks commit while those requests are out, so no request slot sits
+    // idle through an fsync. Paced, the schedule never runs ahead of a free request slot.
+    let per_request = if cfg.rate.period().is_none() {
+        LANES_PER_REQUEST
+    } else {
+        1
+    };
+    let lanes = Arc::new(Semaphore::new(n.saturating_mul(per_request)));
     // One cache of parsed zones and openings, for the feed and the gate alike.
     let hours = cfg
         .window
@@ -162,6 +178,7 @@ pub async fn dispatch<C: Caller>(
         consecutive_failures: AtomicU32::new(0),
         refusals: Refusals::default(),
         dialed: Mutex::default(),
+        requests: Semaphore::new(n),
         sent: AtomicU64::new(0),
         tally: tally.clone(),
     });
@@ -202,7 +219,7 @@ pub async fn dispatch<C: Caller>(
             break;
         }
         let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => Some(p.expect("the semaphore is never closed")),
+            p = lanes.clone().acquire_owned() => Some(p.expect("the semaphore is never closed")),
             _ = ctx.halt.cancelled() => None,
         };
         let (Some(permit), Some(slot)) = (permit, next_slot(&ctx).await) else {
@@ -300,6 +317,10 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
         _ = tokio::time::sleep_until(slot) => true,
         _ = ctx.halt.cancelled() => false,
     };
+    let request = tokio::select! {
+        p = ctx.requests.acquire() => Some(p.expect("the semaphore is never closed")),
+        _ = ctx.halt.cancelled() => None,
+    };
     if on_time && let Some(pacer) = &ctx.pacer {
         pacer.admit_when_room().await;
     }
@@ -310,9 +331,10 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
     let now = jiff::Timestamp::from_millisecond(sent_at).unwrap_or_else(|_| jiff::Timestamp::now());
     let verdict = ctx.gate.check(&row, ctx.halt.is_cancelled(), paused, now);
     if let Err(held) = verdict {
+        drop(request);
         return hold_back(ctx, row, inflight, counted, held).await;
     }
-    send(ctx, row, inflight, sent_at).await;
+    send(ctx, row, inflight, sent_at, request).await;
 }
 
 /// Undoes the mark of a row held at the gate: nothing was sent, so it gets back its state
@@ -334,7 +356,15 @@ async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: b
     }
 }
 
-async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, sent_at: i64) {
+/// Sends the row's request under its request slot (`None` only when stopping, and then
+/// the gate held the row back) and records the answer once the slot is free again.
+async fn send<C: Caller>(
+    ctx: &Ctx<C>,
+    row: DialRow,
+    inflight: InFlight,
+    sent_at: i64,
+    request: Option<SemaphorePermit<'_>>,
+) {
     ctx.sent.fetch_add(1, Ordering::Relaxed);
     Tally::add(&ctx.tally.requests, 1);
     let (outcome, latency) = ctx
@@ -346,7 +376,9 @@ async fn send<C: Caller>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, sent_at
         .cfg
         .policy
         .decide(&outcome, inflight.attempt, jitter, now_ms());
+    // Before the slot is free: a 429's pause must hold the rows waiting for it.
     react(ctx, &outcome);
+    drop(request);
     let record = AttemptRecord {
         class: outcome.class(),
         http_status: outcome.http_status(),

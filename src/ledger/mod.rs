@@ -2,7 +2,6 @@
 //! the program lives in this folder. Writes go through the single group-commit [`Writer`];
 //! reads use their own connection (WAL lets them run beside the writer).
 
-mod alloc;
 mod campaigns;
 mod caps;
 mod close;
@@ -114,7 +113,6 @@ impl Ledger {
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
-    alloc::install();
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL lets readers (status, reports, the feeder) run beside the writer; FULL makes

@@ -316,37 +316,39 @@ pub(super) fn mark(
     line: i64,
 ) -> rusqlite::Result<Option<InFlight>> {
     let now = now_ms();
-    let prior: Option<Prior> = tx
+    // One read of the row gives the guard, what an unmark restores, the attempt number and
+    // the number the attempt records; `UPDATE … RETURNING` would cost an ephemeral table.
+    let found = tx
         .prepare_cached(
-            "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at
+            "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at, attempts, e164
              FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
         )?
         .query_row([row_id], |r| {
-            Ok(Prior {
+            let prior = Prior {
                 state: r.get(0)?,
                 next_attempt_at: r.get(1)?,
                 first_attempt_at: r.get(2)?,
                 last_attempt_at: r.get(3)?,
-            })
+            };
+            Ok((prior, r.get::<_, u32>(4)?, r.get::<_, Option<String>>(5)?))
         })
         .optional()?;
-    let Some(prior) = prior else {
+    let Some((prior, done, e164)) = found else {
         return Ok(None);
     };
-    let attempt: u32 = tx
-        .prepare_cached(
-            "UPDATE rows SET state = 'in_flight', attempts = attempts + 1,
-                 first_attempt_at = coalesce(first_attempt_at, ?2),
-                 last_attempt_at = ?2, next_attempt_at = NULL
-             WHERE id = ?1
-             RETURNING attempts",
-        )?
-        .query_row(params![row_id, now], |r| r.get(0))?;
+    let attempt = done + 1;
+    tx.prepare_cached(
+        "UPDATE rows SET state = 'in_flight', attempts = ?3,
+             first_attempt_at = coalesce(first_attempt_at, ?2),
+             last_attempt_at = ?2, next_attempt_at = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![row_id, now, attempt])?;
     tx.prepare_cached(
         "INSERT INTO attempts (campaign_id, line, attempt, started_at, e164)
-         SELECT ?1, ?2, ?3, ?4, e164 FROM rows WHERE id = ?5",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![campaign_id, line, attempt, now, row_id])?;
+    .execute(params![campaign_id, line, attempt, now, e164])?;
     Ok(Some(InFlight {
         attempt,
         attempt_id: tx.last_insert_rowid(),

@@ -39,8 +39,10 @@ impl Ledger {
         per_day: Option<u32>,
     ) -> Result<Mark, LedgerError> {
         let (row_id, line) = (row.id, row.line as i64);
+        // Bare (no savepoint): every call pays for this, and its guards answer `Gone`
+        // rather than fail, so an error here means the ledger itself is failing.
         self.writer
-            .call(move |tx| {
+            .call_bare(move |tx| {
                 if let Some(n) = per_day
                     && let Some(until) = capped_until(tx, row_id, n, now_ms())?
                 {

@@ -70,6 +70,11 @@ impl Ledger {
         // FULL's fsync, done off the writer's thread: see `durable`.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
+        // Checkpoints run on the writer's thread and fsync the database file; at SQLite's
+        // 1000 pages they were one in every few dozen commits. Fewer, larger ones copy a page
+        // rewritten by many commits once: 2-5 % faster unpaced, for a WAL of up to ~32 MiB.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .map_err(open_err)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         Ok(Ledger {
@@ -111,6 +116,9 @@ impl Ledger {
         f(&conn).map_err(LedgerError::Sql)
     }
 }
+
+/// Pages in the write-ahead log before the writer copies them into the database.
+const WAL_CHECKPOINT_PAGES: i64 = 8000;
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;

@@ -237,7 +237,7 @@ impl Ledger {
     ) -> Result<Option<InFlight>, LedgerError> {
         let (row_id, line) = (row.id, row.line as i64);
         self.writer
-            .call(move |tx| mark(tx, campaign_id, row_id, line))
+            .call_bare(move |tx| mark(tx, campaign_id, row_id, line))
             .await
     }
 
@@ -279,7 +279,9 @@ impl Ledger {
         record: AttemptRecord,
     ) -> Result<bool, LedgerError> {
         self.writer
-            .call(move |tx| finish(tx, row_id, inflight, record))
+            // Bare: `finish` answers `false` for a row moved on, and errs only when the
+            // ledger itself fails, which stops the run anyway.
+            .call_bare(move |tx| finish(tx, row_id, inflight, record))
             .await
     }
 

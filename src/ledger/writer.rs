@@ -15,9 +15,30 @@ use super::durable::Syncer;
 /// Most operations folded into one transaction; bounds the latency a long queue adds.
 const MAX_BATCH: usize = 4096;
 
-type Job = Box<dyn FnOnce(&Transaction<'_>) -> Completion + Send>;
+/// An operation, run inside the batch's transaction, or `None` when an earlier operation
+/// left the batch doomed (then it must answer with the batch's error, nothing written).
+type Job = Box<dyn FnOnce(Option<&Transaction<'_>>) -> Ran + Send>;
 /// Runs once the commit is durable (or failed), with its result, to answer the waiter.
 pub(super) type Completion = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
+
+/// What running a job left: the answer to send once the batch's fate is known, and the
+/// error that dooms the whole batch, if it failed in a way its savepoint cannot contain.
+struct Ran {
+    complete: Completion,
+    doom: Option<rusqlite::Error>,
+}
+
+/// How an operation shares the batch's transaction.
+#[derive(Clone, Copy)]
+enum Isolation {
+    /// Inside a savepoint: a failing statement rolls back this operation alone.
+    Savepoint,
+    /// Bare: no savepoint's page copies on the hottest path (two per call). For operations
+    /// whose SQL fails only when the ledger itself is failing (their guards answer
+    /// `Ok(None)`/`Ok(false)`, never an error): one that fails rolls back the whole batch
+    /// and every waiter in it hears the error, as when a commit fails.
+    Bare,
+}
 
 /// Commits done and operations written, for benchmarks and the "group commit at work" figure.
 #[derive(Debug, Default, Clone, Copy)]
@@ -53,8 +74,26 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.call_as(Isolation::Savepoint, f).await
+    }
+
+    /// [`Writer::call`] without a savepoint (see [`Isolation::Bare`]): only for operations
+    /// that never return `Err` but when the ledger fails (the `in_flight` mark, the finish).
+    pub async fn call_bare<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.call_as(Isolation::Bare, f).await
+    }
+
+    async fn call_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
         let (done_tx, done_rx) = oneshot::channel();
-        self.send(f, done_tx)?;
+        self.send(isolation, f, done_tx)?;
         done_rx.await.map_err(|_| LedgerError::WriterGone)?
     }
 
@@ -65,7 +104,7 @@ impl Writer {
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel();
-        self.send(f, done_tx)?;
+        self.send(Isolation::Savepoint, f, done_tx)?;
         done_rx
             .blocking_recv()
             .map_err(|_| LedgerError::WriterGone)?
@@ -81,6 +120,7 @@ impl Writer {
 
     fn send<T, F>(
         &self,
+        isolation: Isolation,
         f: F,
         done: oneshot::Sender<Result<T, LedgerError>>,
     ) -> Result<(), LedgerError>
@@ -88,23 +128,57 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
-        let job: Job = Box::new(move |tx: &Transaction<'_>| {
-            // A savepoint per operation: one failing statement must not roll back the
-            // other callers' work that shares this transaction.
-            let result = run_in_savepoint(tx, f);
-            Box::new(move |commit: Result<(), &rusqlite::Error>| {
-                let answer = match (result, commit) {
-                    (Ok(v), Ok(())) => Ok(v),
-                    (Err(e), _) => Err(LedgerError::Sql(e)),
-                    (Ok(_), Err(e)) => Err(LedgerError::Commit(clone_error(e))),
-                };
-                let _ = done.send(answer);
-            })
-        });
+        let job = job(isolation, f, done);
         self.tx
             .send(Msg::Job(job))
             .map_err(|_| LedgerError::WriterGone)
     }
+}
+
+/// Wraps an operation and its waiter into a job for the writer thread.
+fn job<T, F>(isolation: Isolation, f: F, done: oneshot::Sender<Result<T, LedgerError>>) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+{
+    Box::new(move |tx: Option<&Transaction<'_>>| {
+        let (result, doom) = match tx {
+            Some(tx) => run_one(tx, isolation, f),
+            None => (None, None),
+        };
+        let complete: Completion = Box::new(move |commit: Result<(), &rusqlite::Error>| {
+            let answer = match (result, commit) {
+                (Some(Err(e)), _) => Err(LedgerError::Sql(e)),
+                (Some(Ok(v)), Ok(())) => Ok(v),
+                (_, Err(e)) => Err(LedgerError::Commit(clone_error(e))),
+                // Not run, yet the batch committed: cannot happen (an unrun job means a
+                // doomed batch), and if it did, nothing of this operation was written.
+                (None, Ok(())) => Err(LedgerError::WriterGone),
+            };
+            let _ = done.send(answer);
+        });
+        Ran { complete, doom }
+    })
+}
+
+/// Runs one operation; the second value is set when the batch can no longer commit.
+fn run_one<T>(
+    tx: &Transaction<'_>,
+    isolation: Isolation,
+    f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+) -> (Option<rusqlite::Result<T>>, Option<rusqlite::Error>) {
+    let result = match isolation {
+        Isolation::Savepoint => run_in_savepoint(tx, f),
+        Isolation::Bare => f(tx),
+    };
+    let doom = match &result {
+        Err(e) if matches!(isolation, Isolation::Bare) => Some(clone_error(e)),
+        // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction
+        // back by itself: what follows would run outside any transaction, so stop here.
+        Err(e) if tx.is_autocommit() => Some(clone_error(e)),
+        _ => None,
+    };
+    (Some(result), doom)
 }
 
 fn run_in_savepoint<T>(
@@ -178,8 +252,25 @@ fn commit_batch(
             return (Vec::new(), Err(e));
         }
     };
-    let completions: Vec<Completion> = jobs.map(|job| job(&tx)).collect();
-    let commit = tx.commit();
+    let mut doom: Option<rusqlite::Error> = None;
+    let completions: Vec<Completion> = jobs
+        .map(|job| {
+            let ran = job(doom.is_none().then_some(&tx));
+            if doom.is_none() {
+                doom = ran.doom;
+            }
+            ran.complete
+        })
+        .collect();
+    let commit = match doom {
+        None => tx.commit(),
+        Some(e) => {
+            tracing::error!("a ledger write failed, so its whole batch was rolled back: {e}");
+            // SQLite may have rolled back already (then this reports "no transaction").
+            let _ = tx.rollback();
+            Err(e)
+        }
+    };
     (completions, commit)
 }
 
@@ -198,33 +289,5 @@ fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failing_operation_rolls_back_alone_and_the_batch_still_commits() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
-            .unwrap();
-        let tx = conn.transaction().unwrap();
-        let insert =
-            |v: i64| move |tx: &Transaction<'_>| tx.execute("INSERT INTO t VALUES (?1)", [v]);
-        run_in_savepoint(&tx, insert(1)).unwrap();
-        // Half done, then refused: its first insert must not survive.
-        let failed = run_in_savepoint(&tx, |tx| {
-            tx.execute("INSERT INTO t VALUES (2)", [])?;
-            tx.execute("INSERT INTO t VALUES (1)", [])
-        });
-        assert!(failed.is_err());
-        run_in_savepoint(&tx, insert(3)).unwrap();
-        tx.commit().unwrap();
-        let kept: Vec<i64> = conn
-            .prepare("SELECT v FROM t ORDER BY v")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(kept, [1, 3]);
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;

@@ -74,8 +74,8 @@ impl Ledger {
 }
 
 /// When the row's number may be called again, if it had `per_day` calls in the last 24
-/// hours: the N-th most recent call's time plus a day. One range read on
-/// `attempts_number (e164, started_at)`.
+/// hours: the N-th most recent call's time plus a day. One read of the number's attempts on
+/// `attempts_e164`, sorted here: a number has a handful.
 fn capped_until(
     tx: &Transaction<'_>,
     row_id: i64,

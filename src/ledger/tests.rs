@@ -77,7 +77,7 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     conn.execute_batch(
         "DROP TABLE request_keys; ALTER TABLE rows DROP COLUMN contact;
          ALTER TABLE leases DROP COLUMN holder_start;
-         DROP INDEX attempts_number; ALTER TABLE attempts DROP COLUMN e164;
+         DROP INDEX attempts_e164; ALTER TABLE attempts DROP COLUMN e164;
          DROP INDEX rows_undelivered; DROP INDEX rows_awaiting;
          ALTER TABLE rows DROP COLUMN redial_closed; DROP TABLE controls;
          ALTER TABLE rows DROP COLUMN alt_numbers; DROP TABLE row_numbers;

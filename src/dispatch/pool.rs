@@ -39,10 +39,11 @@ const LEAD: Duration = Duration::from_millis(25);
 /// Four measured about a quarter faster than one on 200k rows.
 const LANES_PER_REQUEST: usize = 4;
 /// The same from [`WIDE`] requests in flight up. There a row spends most of its turn queued
-/// at the ledger writer (its mark, then its answer), and with four in hand a third of the
-/// 64 request slots stood empty (sampled every 2 ms): sixteen measured 15-20 % faster on
-/// 200k rows; thirty-two, no faster. Below, the writer's queue is short and four cover it,
-/// so a crash costs no more rows than it must.
+/// at the ledger writer (its mark, then its answer): sixteen measured 15-20 % faster than
+/// four on 200k rows at 64 requests; thirty-two, no faster, since even at sixteen nearly
+/// every row in hand was taken while a third of the request slots stood empty (sampled
+/// every 2 ms): the writer, not the lanes, is the limit there. Below, the writer's queue is
+/// short and four cover it, so a crash costs no more rows than it must.
 const LANES_PER_REQUEST_WIDE: usize = 16;
 const WIDE: usize = 16;
 

@@ -18,14 +18,7 @@ fn a_failing_operation_rolls_back_alone_and_the_batch_still_commits() {
     assert!(failed.is_err());
     run_in_savepoint(&tx, insert(3)).unwrap();
     tx.commit().unwrap();
-    let kept: Vec<i64> = conn
-        .prepare("SELECT v FROM t ORDER BY v")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(kept, [1, 3]);
+    assert_eq!(kept(&conn), [1, 3]);
 }
 
 fn table() -> Connection {

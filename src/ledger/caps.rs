@@ -4,12 +4,10 @@
 //! cannot both pass it (SQLite's write lock orders them). A row held back by the cap is
 //! not failed: it waits in `retry_wait` until the oldest counted call leaves the 24 hours.
 
-use std::sync::LazyLock;
+use rusqlite::{Transaction, params};
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
-use super::requeue::PLACED;
-use super::rows::mark;
+use super::requeue::{PLACED, placed};
+use super::rows::{dialable, mark_dialable};
 use super::{DialRow, InFlight, Ledger, LedgerError, now_ms};
 
 /// 24 hours, in the ledger's milliseconds.
@@ -43,16 +41,16 @@ impl Ledger {
         // rather than fail, so an error here means the ledger itself is failing.
         self.writer
             .call_bare(move |tx| {
-                if let Some(n) = per_day
-                    && let Some(until) = capped_until(tx, row_id, n, now_ms())?
+                let Some(row) = dialable(tx, row_id)? else {
+                    return Ok(Mark::Gone);
+                };
+                if let (Some(n), Some(e164)) = (per_day, &row.e164)
+                    && let Some(until) = capped_until(tx, e164, n, now_ms())?
                 {
                     hold(tx, row_id, n, until)?;
                     return Ok(Mark::Capped { until });
                 }
-                Ok(match mark(tx, campaign_id, row_id, line)? {
-                    Some(f) => Mark::Marked(f),
-                    None => Mark::Gone,
-                })
+                mark_dialable(tx, campaign_id, row_id, line, row).map(Mark::Marked)
             })
             .await
     }
@@ -73,32 +71,33 @@ impl Ledger {
     }
 }
 
-/// When the row's number may be called again, if it had `per_day` calls in the last 24
-/// hours: the N-th most recent call's time plus a day. One read of the number's attempts on
-/// `attempts_e164`, sorted here: a number has a handful.
+/// When `e164` may be called again, if it had `per_day` calls in the last 24 hours: the
+/// N-th most recent call's time plus a day. The number's attempts are read on
+/// `attempts_e164` and counted and sorted here: a number has a handful, and in SQL the
+/// class list and the `ORDER BY … LIMIT` each cost an ephemeral table on every call.
 fn capped_until(
     tx: &Transaction<'_>,
-    row_id: i64,
+    e164: &str,
     per_day: u32,
     now: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    // Built once: this runs for every call, and the statement cache is keyed by the text.
-    static NTH_CALL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT a.started_at FROM attempts a
-             WHERE a.e164 = (SELECT e164 FROM rows WHERE id = ?1)
-               AND a.started_at > ?2 AND (class IS NULL OR class IN {PLACED})
-             ORDER BY a.started_at DESC LIMIT 1 OFFSET ?3"
-        )
-    });
-    let nth: Option<i64> = tx
-        .prepare_cached(&NTH_CALL)?
-        .query_row(
-            params![row_id, now - DAY_MS, per_day.saturating_sub(1)],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(nth.map(|t| (t + DAY_MS).max(now + 1)))
+    let mut st = tx.prepare_cached(
+        "SELECT started_at, class FROM attempts WHERE e164 = ?1 AND started_at > ?2",
+    )?;
+    let mut found = st.query(params![e164, now - DAY_MS])?;
+    let mut calls = Vec::new();
+    while let Some(r) = found.next()? {
+        let class: Option<String> = r.get(1)?;
+        if class.as_deref().is_none_or(placed) {
+            calls.push(r.get::<_, i64>(0)?);
+        }
+    }
+    let nth = per_day.saturating_sub(1) as usize;
+    if calls.len() <= nth {
+        return Ok(None);
+    }
+    calls.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(Some((calls[nth] + DAY_MS).max(now + 1)))
 }
 
 /// Parks a dialable row until its number is under the cap again; nothing was sent.

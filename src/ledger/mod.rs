@@ -75,6 +75,12 @@ impl Ledger {
         // rewritten by many commits once: 2-5 % faster unpaced, for a WAL of up to ~32 MiB.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
             .map_err(open_err)?;
+        // The writer's page cache: SQLite's 2 MiB default missed on the random pages of
+        // the number indexes (`rows_dial_key`, `attempts_e164`) two reads a call; 8 MiB
+        // (at most that much more memory, whatever the campaign's size) halves the reads,
+        // and 16 MiB did no better.
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)
+            .map_err(open_err)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         Ok(Ledger {
@@ -119,6 +125,8 @@ impl Ledger {
 
 /// Pages in the write-ahead log before the writer copies them into the database.
 const WAL_CHECKPOINT_PAGES: i64 = 8000;
+/// The writer's page cache, as SQLite takes it: negative is KiB.
+const WRITER_CACHE_KIB: i64 = -8192;
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;

@@ -99,6 +99,13 @@ pub struct Redial {
 /// Attempt classes that may have placed a real call, as an SQL list: they count against
 /// `--max-calls`, the daily cap and redials alike (one list, so the three never disagree).
 pub(super) const PLACED: &str = "('success', 'uncertain', 'interrupted')";
+/// The classes of [`PLACED`], for the checks made outside SQL.
+const PLACED_CLASSES: [&str; 3] = ["success", "uncertain", "interrupted"];
+
+/// Whether an attempt of `class` may have placed a call ([`PLACED`]).
+pub(super) fn placed(class: &str) -> bool {
+    PLACED_CLASSES.contains(&class)
+}
 
 impl Ledger {
     /// Puts rows whose call ended with `deliveryStatus: fail` back to `pending`, unless the
@@ -154,5 +161,16 @@ impl Ledger {
                 Ok(out)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PLACED, PLACED_CLASSES};
+
+    #[test]
+    fn the_sql_list_and_the_rust_list_name_the_same_classes() {
+        let sql: Vec<String> = PLACED_CLASSES.iter().map(|c| format!("'{c}'")).collect();
+        assert_eq!(PLACED, format!("({})", sql.join(", ")));
     }
 }

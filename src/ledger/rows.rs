@@ -2,6 +2,7 @@
 //! transitions of SPEC.md ("Row states"). Every transition is one guarded UPDATE, so a row
 //! can only be marked `in_flight` from `pending` or `retry_wait`, never twice.
 
+use bytes::Bytes;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::numbers::{claim_alt_numbers, number_holder};
@@ -41,7 +42,8 @@ pub struct InsertSummary {
 pub struct DialRow {
     pub id: i64,
     pub line: u64,
-    pub request: String,
+    /// The JSON body, shared: each attempt sends it without a copy.
+    pub request: Bytes,
     /// The IANA zone the row is dialed in (its calling window is read there).
     pub timezone: Option<String>,
 }
@@ -317,28 +319,52 @@ pub(super) fn mark(
     row_id: i64,
     line: i64,
 ) -> rusqlite::Result<Option<InFlight>> {
-    let now = now_ms();
-    // One read of the row gives the guard, what an unmark restores, the attempt number and
-    // the number the attempt records; `UPDATE … RETURNING` would cost an ephemeral table.
-    let found = tx
-        .prepare_cached(
-            "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at, attempts, e164
-             FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
-        )?
-        .query_row([row_id], |r| {
-            let prior = Prior {
+    dialable(tx, row_id)?
+        .map(|d| mark_dialable(tx, campaign_id, row_id, line, d))
+        .transpose()
+}
+
+/// A row that may be marked, as the mark read it.
+pub(super) struct Dialable {
+    prior: Prior,
+    done: u32,
+    /// The number its attempt records and the daily cap counts.
+    pub(super) e164: Option<String>,
+}
+
+/// The row if it is dialable (`pending` or `retry_wait`). One read gives the guard, what an
+/// unmark restores, the attempt number and the number: `UPDATE … RETURNING` would cost an
+/// ephemeral table.
+pub(super) fn dialable(tx: &Transaction<'_>, row_id: i64) -> rusqlite::Result<Option<Dialable>> {
+    tx.prepare_cached(
+        "SELECT state, next_attempt_at, first_attempt_at, last_attempt_at, attempts, e164
+         FROM rows WHERE id = ?1 AND state IN ('pending', 'retry_wait')",
+    )?
+    .query_row([row_id], |r| {
+        Ok(Dialable {
+            prior: Prior {
                 state: r.get(0)?,
                 next_attempt_at: r.get(1)?,
                 first_attempt_at: r.get(2)?,
                 last_attempt_at: r.get(3)?,
-            };
-            Ok((prior, r.get::<_, u32>(4)?, r.get::<_, Option<String>>(5)?))
+            },
+            done: r.get(4)?,
+            e164: r.get(5)?,
         })
-        .optional()?;
-    let Some((prior, done, e164)) = found else {
-        return Ok(None);
-    };
-    let attempt = done + 1;
+    })
+    .optional()
+}
+
+/// Marks a row [`dialable`] just read `in_flight` and opens its attempt.
+pub(super) fn mark_dialable(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    row_id: i64,
+    line: i64,
+    row: Dialable,
+) -> rusqlite::Result<InFlight> {
+    let now = now_ms();
+    let attempt = row.done + 1;
     tx.prepare_cached(
         "UPDATE rows SET state = 'in_flight', attempts = ?3,
              first_attempt_at = coalesce(first_attempt_at, ?2),
@@ -350,20 +376,20 @@ pub(super) fn mark(
         "INSERT INTO attempts (campaign_id, line, attempt, started_at, e164)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![campaign_id, line, attempt, now, e164])?;
-    Ok(Some(InFlight {
+    .execute(params![campaign_id, line, attempt, now, row.e164])?;
+    Ok(InFlight {
         attempt,
         attempt_id: tx.last_insert_rowid(),
         marked_at: now,
-        prior,
-    }))
+        prior: row.prior,
+    })
 }
 
 fn dial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DialRow> {
     Ok(DialRow {
         id: r.get(0)?,
         line: r.get::<_, i64>(1)? as u64,
-        request: r.get(2)?,
+        request: Bytes::from(r.get::<_, String>(2)?),
         timezone: r.get(3)?,
     })
 }

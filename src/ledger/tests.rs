@@ -229,3 +229,37 @@ async fn a_dead_holders_lease_is_taken_over() {
         Ok(())
     );
 }
+
+/// The hot writes of a row (ingest, mark, answer) must not open an ephemeral table: an IN
+/// list of more than two constants in the row-state CHECK did, every time (migration 0011).
+#[tokio::test]
+async fn writing_a_row_opens_no_ephemeral_table() {
+    let (_d, ledger, c) = fresh().await;
+    for sql in [
+        "UPDATE rows SET state = 'in_flight' WHERE id = 1",
+        "INSERT INTO rows (campaign_id, line, state) VALUES (1, 99, 'pending')",
+    ] {
+        let ops: Vec<String> = ledger
+            .read_blocking(|c| {
+                let mut st = c.prepare(&format!("EXPLAIN {sql}"))?;
+                st.query_map([], |r| r.get::<_, String>(1))?.collect()
+            })
+            .unwrap();
+        assert!(
+            !ops.iter().any(|op| op == "OpenEphemeral"),
+            "{sql}: {ops:?}"
+        );
+    }
+    // The chain of comparisons is the same closed set.
+    let insert = |state: &'static str| {
+        ledger.read_blocking(move |conn| {
+            conn.execute(
+                "INSERT INTO rows (campaign_id, line, state) VALUES (?1, 98, ?2)",
+                rusqlite::params![c.id, state],
+            )
+        })
+    };
+    let refused = format!("{:?}", insert("done").unwrap_err());
+    assert!(refused.contains("CHECK constraint failed"), "{refused}");
+    assert_eq!(insert("cancelled").unwrap(), 1);
+}

@@ -11,6 +11,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::classify::classify_response;
 use super::credentials::{Credentials, Secret};
+use super::direct::{Direct, proxy_configured};
 use super::endpoint::{AUTH_PATH, CALL_PATH, endpoint, validate_api_url};
 use super::error::ApiError;
 use super::outcome::Outcome;
@@ -31,6 +32,13 @@ pub struct Attempt {
     pub latency: Duration,
 }
 
+/// How the calls travel: hyper straight, or reqwest (which implements proxies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    Direct,
+    Reqwest,
+}
+
 /// The Levers API client. Cloning is cheap and shares the connection pool and the token.
 #[derive(Debug, Clone)]
 pub struct LeversClient {
@@ -40,17 +48,35 @@ pub struct LeversClient {
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
+    /// The calls' own client; `None` when a proxy is configured (see [`super::direct`]).
+    direct: Option<Direct>,
     call_url: Url,
     tokens: Tokens,
 }
 
 impl LeversClient {
     /// Validates `api_url` (see [`validate_api_url`]) and builds the HTTP client; `timeout`
-    /// bounds each request from connect to the last byte of the answer.
+    /// bounds each request from connect to the last byte of the answer. Calls go through
+    /// hyper straight unless the environment names a proxy (see [`super::direct`]).
     pub fn new(
         api_url: &str,
         creds: Credentials,
         timeout: Duration,
+    ) -> Result<LeversClient, ApiError> {
+        let route = if proxy_configured(|name| std::env::var_os(name)) {
+            Route::Reqwest
+        } else {
+            Route::Direct
+        };
+        LeversClient::with_route(api_url, creds, timeout, route)
+    }
+
+    /// [`LeversClient::new`] with the calls' route chosen by the caller (tests take both).
+    pub(crate) fn with_route(
+        api_url: &str,
+        creds: Credentials,
+        timeout: Duration,
+        route: Route,
     ) -> Result<LeversClient, ApiError> {
         let base = validate_api_url(api_url)?;
         if timeout.is_zero() {
@@ -68,10 +94,21 @@ impl LeversClient {
             .map_err(|e| ApiError::Client {
                 message: e.to_string(),
             })?;
+        let call_url = endpoint(&base, CALL_PATH)?;
+        let direct = match route {
+            Route::Reqwest => None,
+            Route::Direct => {
+                let connect = timeout.min(MAX_CONNECT_TIMEOUT);
+                let direct = Direct::new(call_url.as_str(), USER_AGENT, timeout, connect)
+                    .map_err(|message| ApiError::Client { message })?;
+                Some(direct)
+            }
+        };
         Ok(LeversClient {
             inner: Arc::new(Inner {
                 http,
-                call_url: endpoint(&base, CALL_PATH)?,
+                direct,
+                call_url,
                 tokens: Tokens::new(creds, endpoint(&base, AUTH_PATH)?),
             }),
         })
@@ -112,6 +149,18 @@ impl LeversClient {
     }
 
     async fn send(&self, body: Bytes, token: &Secret) -> Outcome {
+        let outcome = match &self.inner.direct {
+            Some(direct) => match direct.post(body, token.expose()).await {
+                Ok(a) => classify_response(a.status, a.retry_after.as_deref(), &a.body),
+                Err(failure) => failure.outcome(),
+            },
+            None => self.send_by_reqwest(body, token).await,
+        };
+        redact(outcome, &self.inner.tokens.secrets())
+    }
+
+    /// The call through reqwest, which honours the proxy the environment names.
+    async fn send_by_reqwest(&self, body: Bytes, token: &Secret) -> Outcome {
         let request = self
             .inner
             .http
@@ -119,7 +168,7 @@ impl LeversClient {
             .bearer_auth(token.expose())
             .header(CONTENT_TYPE, "application/json")
             .body(body);
-        let outcome = match request.send().await {
+        match request.send().await {
             Err(err) => transport_outcome(&err),
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -131,8 +180,7 @@ impl LeversClient {
                 let body = read_capped(response).await;
                 classify_response(status, retry_after.as_deref(), &body)
             }
-        };
-        redact(outcome, &self.inner.tokens.secrets())
+        }
     }
 }
 
@@ -150,8 +198,13 @@ fn refresh_failure(err: ApiError) -> Outcome {
 
 /// An API that echoes the request (some error pages do) must not get the token into the
 /// ledger or the logs by way of an outcome's text.
-fn redact(outcome: Outcome, secrets: &[String]) -> Outcome {
-    let clean = |text: String| secrets.iter().fold(text, |t, s| redact_text(t, s));
+fn redact(outcome: Outcome, secrets: &[Option<Secret>]) -> Outcome {
+    let clean = |text: String| {
+        secrets
+            .iter()
+            .flatten()
+            .fold(text, |t, s| redact_text(t, s.expose()))
+    };
     match outcome {
         Outcome::Success {
             status,
@@ -193,7 +246,7 @@ mod tests {
 
     #[test]
     fn redact_scrubs_every_text_field() {
-        let secrets = vec!["tok-12345".to_owned(), "t".to_owned(), String::new()];
+        let secrets = ["tok-12345", "t", ""].map(|s| Some(Secret::new(s)));
         let out = redact(
             Outcome::Permanent {
                 status: 400,

@@ -16,6 +16,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::client::Route;
 use super::{ApiError, Credentials, LeversClient, Outcome, Secret};
 
 const CLIENT_SECRET: &str = "cs-TOPSECRET";
@@ -100,15 +101,29 @@ fn client_creds(secret: &str) -> Credentials {
     }
 }
 
+/// Both ways a call can travel: each transport-level test runs on each.
+const ROUTES: [Route; 2] = [Route::Direct, Route::Reqwest];
+
+fn token_client(url: &str, timeout: Duration, route: Route) -> LeversClient {
+    let creds = Credentials::Token(Secret::new("t"));
+    LeversClient::with_route(url, creds, timeout, route).unwrap()
+}
+
 fn body() -> Bytes {
     Bytes::from_static(br#"{"numberToCall":"+14155550100"}"#)
 }
 
 #[tokio::test]
 async fn static_token_success_sends_the_right_request() {
+    for route in ROUTES {
+        sends_the_right_request(route).await;
+    }
+}
+
+async fn sends_the_right_request(route: Route) {
     let (fake, url) = start(Fake::new("static-tok")).await;
     let creds = Credentials::Token(Secret::new("static-tok"));
-    let client = LeversClient::new(&url, creds, TIMEOUT).unwrap();
+    let client = LeversClient::with_route(&url, creds, TIMEOUT, route).unwrap();
     client.authenticate().await.unwrap();
 
     let attempt = client.place_call(body()).await;
@@ -231,6 +246,12 @@ async fn debug_output_never_contains_the_token_or_secret() {
 
 #[tokio::test]
 async fn redirects_are_not_followed() {
+    for route in ROUTES {
+        not_followed(route).await;
+    }
+}
+
+async fn not_followed(route: Route) {
     let hits = Arc::new(AtomicUsize::new(0));
     let target_hits = hits.clone();
     let router = Router::new()
@@ -251,13 +272,12 @@ async fn redirects_are_not_followed() {
             }),
         );
     let addr = serve(router).await;
-    let creds = Credentials::Token(Secret::new("t"));
-    let client = LeversClient::new(&format!("http://{addr}"), creds, TIMEOUT).unwrap();
+    let client = token_client(&format!("http://{addr}"), TIMEOUT, route);
     let attempt = client.place_call(body()).await;
     assert_eq!(
         attempt.outcome.class(),
         "permanent",
-        "{:?}",
+        "{route:?}: {:?}",
         attempt.outcome
     );
     assert_eq!(hits.load(Ordering::SeqCst), 0);
@@ -270,15 +290,14 @@ async fn throttling_reads_retry_after() {
         post(|| async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "5")]) }),
     );
     let addr = serve(router).await;
-    let creds = Credentials::Token(Secret::new("t"));
-    let client = LeversClient::new(&format!("http://{addr}"), creds, TIMEOUT).unwrap();
-    let attempt = client.place_call(body()).await;
-    assert_eq!(
-        attempt.outcome,
-        Outcome::Throttled {
-            retry_after: Some(Duration::from_secs(5))
-        }
-    );
+    for route in ROUTES {
+        let client = token_client(&format!("http://{addr}"), TIMEOUT, route);
+        let attempt = client.place_call(body()).await;
+        let want = Outcome::Throttled {
+            retry_after: Some(Duration::from_secs(5)),
+        };
+        assert_eq!(attempt.outcome, want, "{route:?}");
+    }
 }
 
 #[tokio::test]
@@ -286,14 +305,15 @@ async fn connection_refused_is_retryable() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = dead.local_addr().unwrap();
     drop(dead);
-    let creds = Credentials::Token(Secret::new("t"));
-    let client = LeversClient::new(&format!("http://{addr}"), creds, TIMEOUT).unwrap();
-    match client.place_call(body()).await.outcome {
-        Outcome::Retryable {
-            status: None,
-            error,
-        } => assert!(!error.is_empty()),
-        other => panic!("{other:?}"),
+    for route in ROUTES {
+        let client = token_client(&format!("http://{addr}"), TIMEOUT, route);
+        match client.place_call(body()).await.outcome {
+            Outcome::Retryable {
+                status: None,
+                error,
+            } => assert!(!error.is_empty()),
+            other => panic!("{route:?}: {other:?}"),
+        }
     }
 }
 
@@ -308,15 +328,35 @@ async fn a_server_that_never_answers_is_uncertain() {
             held.push(socket);
         }
     });
-    let creds = Credentials::Token(Secret::new("t"));
-    let client =
-        LeversClient::new(&format!("http://{addr}"), creds, Duration::from_millis(200)).unwrap();
-    match client.place_call(body()).await.outcome {
-        Outcome::Uncertain {
-            status: None,
-            error,
-        } => assert!(error.contains("--timeout"), "{error}"),
-        other => panic!("{other:?}"),
+    for route in ROUTES {
+        let client = token_client(&format!("http://{addr}"), Duration::from_millis(200), route);
+        match client.place_call(body()).await.outcome {
+            Outcome::Uncertain {
+                status: None,
+                error,
+            } => assert!(error.contains("--timeout"), "{route:?}: {error}"),
+            other => panic!("{route:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_closed_after_the_request_is_uncertain() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Read the request, then hang up without a byte of answer: the call may be placed.
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            drop(socket);
+        }
+    });
+    for route in ROUTES {
+        let client = token_client(&format!("http://{addr}"), TIMEOUT, route);
+        let outcome = client.place_call(body()).await.outcome;
+        assert_eq!(outcome.class(), "uncertain", "{route:?}: {outcome:?}");
     }
 }
 
@@ -354,4 +394,20 @@ async fn a_broken_token_endpoint_is_retryable_and_places_no_call() {
         other => panic!("{other:?}"),
     }
     assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn https_is_spoken_to_an_https_url_and_a_failed_handshake_placed_no_call() {
+    // A plain-HTTP server behind an https:// URL: the TLS handshake fails, before any
+    // request could have left.
+    let router = Router::new().route(
+        "/api-service/v1/ai/phone-calls/action/call",
+        post(|| async { StatusCode::CREATED }),
+    );
+    let addr = serve(router).await;
+    for route in ROUTES {
+        let client = token_client(&format!("https://{addr}"), TIMEOUT, route);
+        let outcome = client.place_call(body()).await.outcome;
+        assert_eq!(outcome.class(), "retryable", "{route:?}: {outcome:?}");
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::error::ApiError;
 
@@ -12,13 +13,14 @@ pub const ENV_CLIENT_ID: &str = "LEVERS_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "LEVERS_CLIENT_SECRET";
 
 /// A secret string. `Debug` and `Display` print `[redacted]`; only `expose()` gives the value,
-/// so every place that sends it over the wire is easy to find.
+/// so every place that sends it over the wire is easy to find. Shared, not copied: every
+/// request takes the token, and every answer is scrubbed of it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Arc<str>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(Arc::from(value.into()))
     }
 
     pub fn expose(&self) -> &str {
@@ -64,12 +66,12 @@ impl Credentials {
                 .filter(|v| !v.is_empty())
         };
         if let Some(token) = var(ENV_TOKEN) {
-            return Ok(Credentials::Token(Secret(token)));
+            return Ok(Credentials::Token(Secret::new(token)));
         }
         match (var(ENV_CLIENT_ID), var(ENV_CLIENT_SECRET)) {
             (Some(id), Some(secret)) => Ok(Credentials::Client {
                 id,
-                secret: Secret(secret),
+                secret: Secret::new(secret),
             }),
             (Some(_), None) => Err(ApiError::PartialClientCredentials {
                 present: ENV_CLIENT_ID,
@@ -103,7 +105,7 @@ fn read_token_file(path: &Path) -> Result<Secret, ApiError> {
     if token.is_empty() {
         return Err(fail("it is empty".to_owned()));
     }
-    Ok(Secret(token.to_owned()))
+    Ok(Secret::new(token))
 }
 
 #[cfg(test)]

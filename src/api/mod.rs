@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod client;
 pub mod credentials;
+mod direct;
 pub mod endpoint;
 pub mod error;
 pub mod message;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::credentials::{Credentials, Secret};
 use super::error::ApiError;
 use super::message::error_message;
-use super::transport::{describe, read_capped, redact_text};
+use super::transport::{chain, read_capped, redact_text};
 
 /// The token workers send, with a generation number that changes on every exchange attempt,
 /// so a worker can say which token it found stale.
@@ -54,12 +54,8 @@ impl Tokens {
     }
 
     /// Every secret text that must be scrubbed from what the network sends back.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        let mut out = vec![self.creds.secret().expose().to_owned()];
-        if let Some(token) = self.snapshot().0 {
-            out.push(token.expose().to_owned());
-        }
-        out
+    pub(crate) fn secrets(&self) -> [Option<Secret>; 2] {
+        [Some(self.creds.secret().clone()), self.snapshot().0]
     }
 
     fn snapshot(&self) -> (Option<Secret>, u64) {
@@ -143,7 +139,7 @@ async fn exchange(
         .send()
         .await
         .map_err(|e| ApiError::Transport {
-            message: scrub(describe(&e)),
+            message: scrub(chain(&e)),
         })?;
     let status = response.status().as_u16();
     let body = read_capped(response).await;

@@ -4,36 +4,58 @@
 use super::outcome::Outcome;
 
 /// Most bytes of a response body read at all; enough for any error `detail` and the 4 KiB kept.
-const READ_LIMIT: usize = 64 * 1024;
+pub(crate) const READ_LIMIT: usize = 64 * 1024;
 
-/// Sorts a failed send. Only a failure to connect (refused, DNS, TLS handshake, connect
-/// timeout) proves the request never left; everything else, a timeout or a connection lost
-/// after sending, may have placed a real call, and a repeated POST would place a second one.
-pub(crate) fn transport_outcome(err: &reqwest::Error) -> Outcome {
-    let error = describe(err);
-    if err.is_connect() || err.is_builder() {
-        Outcome::Retryable {
-            status: None,
-            error,
+/// A request that got no HTTP answer. Only a failure to connect (refused, DNS, TLS
+/// handshake, connect timeout) proves the request never left; everything else, a timeout
+/// or a connection lost after sending, may have placed a real call, and a repeated POST
+/// would place a second one.
+#[derive(Debug)]
+pub(crate) enum TransportFailure {
+    Unsent(String),
+    Lost(String),
+    TimedOut,
+}
+
+impl TransportFailure {
+    pub(crate) fn outcome(self) -> Outcome {
+        match self {
+            TransportFailure::Unsent(error) => Outcome::Retryable {
+                status: None,
+                error,
+            },
+            TransportFailure::Lost(error) => Outcome::Uncertain {
+                status: None,
+                error,
+            },
+            TransportFailure::TimedOut => Outcome::Uncertain {
+                status: None,
+                error: "no answer within --timeout (operation timed out)".to_owned(),
+            },
         }
+    }
+}
+
+/// Sorts a failed reqwest send (see [`TransportFailure`]).
+pub(crate) fn transport_outcome(err: &reqwest::Error) -> Outcome {
+    let error = chain(err);
+    if err.is_connect() || err.is_builder() {
+        TransportFailure::Unsent(error).outcome()
     } else if err.is_timeout() {
         Outcome::Uncertain {
             status: None,
             error: format!("no answer within --timeout ({error})"),
         }
     } else {
-        Outcome::Uncertain {
-            status: None,
-            error,
-        }
+        TransportFailure::Lost(error).outcome()
     }
 }
 
 /// The error and its causes in one line, e.g. "error sending request ...: tcp connect error:
 /// Connection refused (os error 111)"; the top-level text alone rarely says what failed.
-pub(crate) fn describe(err: &reqwest::Error) -> String {
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source = err.source();
     while let Some(cause) = source {
         let part = cause.to_string();
         if !text.contains(&part) {

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -380,10 +379,7 @@ async fn send<C: Caller>(
 ) {
     ctx.sent.fetch_add(1, Ordering::Relaxed);
     Tally::add(&ctx.tally.requests, 1);
-    let (outcome, latency) = ctx
-        .caller
-        .place_call(Bytes::from(row.request.clone()))
-        .await;
+    let (outcome, latency) = ctx.caller.place_call(row.request.clone()).await;
     let jitter: f64 = rand::random();
     let transition = ctx
         .cfg

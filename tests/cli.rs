@@ -352,3 +352,24 @@ fn the_dry_run_shows_a_whole_name_column_split_into_first_and_last_name() {
     assert!(text.contains("\"firstName\": \"Sara\""), "{text}");
     assert!(text.contains("\"lastName\": \"Al Harbi\""), "{text}");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    // `dialer status | head -1`: the reader is gone before the command prints. (Should the
+    // command print first, the pipe holds it and the run is an ordinary one.)
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    drop(dialer::ledger::Ledger::open(&ledger).unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialer"))
+        .args(["--ledger", ledger.to_str().unwrap(), "status"])
+        .env_remove("DIALER_LEDGER")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dialer");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::say;
 use super::{CmdError, exit, open_existing};
 use crate::campaign::{self, Asked};
 use crate::cli::ControlArgs;
@@ -41,6 +42,6 @@ pub async fn run(
              cancelled (`dialer retry {name} --status cancelled` dials them after all)"
         ),
     }
-    println!("{} requested by {by}", action.as_str());
+    say!("{} requested by {by}", action.as_str());
     Ok(exit::OK)
 }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use super::say;
 use super::{CmdError, exit, open_existing};
 use crate::cli::DashboardArgs;
 use crate::dashboard::{self, Dashboard, DashboardError, TOKEN_ENV};
@@ -28,7 +29,7 @@ pub async fn start(
     let token = dashboard::check(listen, env(TOKEN_ENV))?;
     let with_token = token.is_some();
     let board = dashboard::start(ledger_path, listen, token).await?;
-    println!("dashboard on {}", board.url());
+    say!("dashboard on {}", board.url());
     if with_token {
         eprintln!(
             "open {}#token=... with the value of {TOKEN_ENV}; every request must carry it",

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::CmdError;
+use super::say;
 use crate::campaign;
 use crate::cli::DemoArgs;
 use crate::ledger::{Ledger, now_ms};
@@ -97,7 +98,7 @@ pub async fn run(
     }
     let stats = sb.stats();
     let repeated = stats.calls_per_number.values().filter(|&&n| n > 1).count();
-    println!(
+    say!(
         "sandbox: {} calls placed to {} numbers; numbers called more than once: {repeated}; \
          call outcomes sent by webhook: {}",
         stats.total_calls,
@@ -111,7 +112,7 @@ pub async fn run(
         // the commands printed below work (the system's temp cleaning removes it later).
         let _ = tmp.keep();
     }
-    println!("{}", look_at_it(&ledger_path, kept));
+    say!("{}", look_at_it(&ledger_path, kept));
     Ok(code)
 }
 

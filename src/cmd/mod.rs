@@ -17,6 +17,30 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
+/// `println!` for what a command prints on stdout, without its panic when the reader has
+/// gone (`dialer status | head -3`): see [`write_out`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use say;
+
+/// Writes to stdout. A reader that went away ends the program quietly with 0, as `| head`
+/// expects of any Unix tool: everything a command does is in the ledger before it prints.
+/// Any other failure to write is said on stderr, once, with exit 1.
+pub(crate) fn write_out(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(exit::OK);
+        }
+        eprintln!("dialer: cannot write to standard output: {e}");
+        std::process::exit(exit::ROWS_FAILED);
+    }
+}
+
 use crate::api::ApiError;
 use crate::campaign::CampaignError;
 use crate::ledger::{Ledger, LedgerError};

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
+use super::say;
 use super::{CmdError, exit, ledger_exit_code};
 use crate::api::Credentials;
 use crate::campaign::{
@@ -34,7 +35,7 @@ pub async fn run(
         })
         .await
         .map_err(|_| CampaignError::Interrupted)??;
-        print!("{}", report.render());
+        super::write_out(format_args!("{}", report.render()));
         return Ok(exit::OK);
     }
     let start = Start {
@@ -116,7 +117,7 @@ fn file_stem(path: &Path) -> String {
 /// Prints the summary and the reason the run ended; returns SPEC.md's exit code.
 pub fn finish(ledger: &Ledger, outcome: &RunOutcome) -> Result<i32, CmdError> {
     let summary = Summary::load(ledger, &outcome.campaign)?;
-    println!("{}", summary.table());
+    say!("{}", summary.table());
     let name = crate::text::quote(&outcome.campaign.name);
     let ingest_code = outcome.ingest_error.as_ref().map(|e| {
         eprintln!(

@@ -1,5 +1,6 @@
 //! `dialer sandbox --listen ADDR`: the local Levers stand-in, until Ctrl-C.
 
+use super::say;
 use super::{CmdError, exit};
 use crate::cli::SandboxArgs;
 use crate::sandbox;
@@ -9,7 +10,7 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CmdError> {
         .await
         .map_err(|e| CmdError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
     // The address goes to stdout so scripts (and tests) can read the port picked for :0.
-    println!("sandbox listening on {}", sb.url());
+    say!("sandbox listening on {}", sb.url());
     eprintln!(
         "use it with: LEVERS_API_URL={} LEVERS_API_TOKEN={} dialer run contacts.csv",
         sb.url(),

@@ -6,6 +6,7 @@ use super::{CmdError, exit, open_existing};
 use crate::cli::StatusArgs;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
+use super::say;
 use crate::ledger::Ledger;
 use crate::report::record::split_zones;
 use crate::report::{CampaignLine, Summary, rfc3339};
@@ -20,9 +21,9 @@ pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
             let campaign = ledger.campaign(name)?;
             let summary = Summary::load_with(&ledger, &campaign, args.awaiting_after)?;
             if args.json {
-                println!("{}", to_json(&summary));
+                say!("{}", to_json(&summary));
             } else {
-                println!("{}", summary.table());
+                say!("{}", summary.table());
             }
         }
         None => {
@@ -32,11 +33,11 @@ pub fn run(ledger_path: &Path, args: &StatusArgs) -> Result<i32, CmdError> {
                 lines.push(CampaignLine::of(s));
             }
             if args.json {
-                println!("{}", to_json(&lines));
+                say!("{}", to_json(&lines));
             } else if lines.is_empty() {
-                println!("no campaigns in {}", ledger_path.display());
+                say!("no campaigns in {}", ledger_path.display());
             } else {
-                println!("{}", CampaignLine::table(&lines));
+                say!("{}", CampaignLine::table(&lines));
             }
         }
     }
@@ -66,10 +67,10 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
             "zone_source": row.zone_source, "candidate_zones": candidate_zones,
             "history": attempts,
         });
-        println!("{}", to_json(&v));
+        say!("{}", to_json(&v));
         return Ok(exit::OK);
     }
-    println!(
+    say!(
         "line {}: {} {}{}",
         row.line,
         row.e164.as_deref().unwrap_or("(no number)"),
@@ -80,13 +81,13 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
             .unwrap_or_default()
     );
     if let Some(d) = row.detail.as_deref().or(row.error.as_deref()) {
-        println!("  {}", crate::text::escape_controls(d));
+        say!("  {}", crate::text::escape_controls(d));
     }
     let source = row.zone_source.as_deref().unwrap_or("unknown");
     match (zone, candidate_zones) {
-        (Some(zone), _) => println!("  calling hours read in {zone} (zone from: {source})"),
+        (Some(zone), _) => say!("  calling hours read in {zone} (zone from: {source})"),
         (None, Some(all)) => {
-            println!("  calling hours must be open in all of: {all} (zones from: {source})")
+            say!("  calling hours must be open in all of: {all} (zones from: {source})")
         }
         (None, None) => {}
     }
@@ -106,6 +107,6 @@ fn row(ledger: &Ledger, name: &str, line: u64, json: bool) -> Result<i32, CmdErr
             crate::text::escape_controls(&a.error.unwrap_or_default()).into_owned(),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     Ok(exit::OK)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::say;
 use super::{CmdError, exit};
 use crate::cli::WebhookArgs;
 use crate::ledger::Ledger;
@@ -39,7 +40,7 @@ pub async fn run(
         );
     }
     // The URL goes to stdout so scripts (and tests) can read the port picked for :0.
-    println!("webhook receiver listening on {}", receiver.url());
+    say!("webhook receiver listening on {}", receiver.url());
     eprintln!(
         "writing events into {}; register the URL (through your HTTPS proxy) in the Levers \
          dashboard, Settings > Webhooks",

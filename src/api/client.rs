@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::CONTENT_TYPE;
 
 use super::classify::classify_response;
 use super::credentials::{Credentials, Secret};
@@ -16,7 +16,9 @@ use super::endpoint::{AUTH_PATH, CALL_PATH, endpoint, validate_api_url};
 use super::error::ApiError;
 use super::outcome::Outcome;
 use super::token::Tokens;
-use super::transport::{read_capped, redact_text, transport_outcome};
+use super::transport::{
+    Answer, TransportFailure, read_capped, redact_text, retry_after, transport_failure,
+};
 
 /// Longest wait for a TCP/TLS connection. Kept below the request timeout so that a host that
 /// cannot be reached is reported as a connect failure (no call placed), not as a timeout.
@@ -149,38 +151,38 @@ impl LeversClient {
     }
 
     async fn send(&self, body: Bytes, token: &Secret) -> Outcome {
-        let outcome = match &self.inner.direct {
-            Some(direct) => match direct.post(body, token.expose()).await {
-                Ok(a) => classify_response(a.status, a.retry_after.as_deref(), &a.body),
-                Err(failure) => failure.outcome(),
-            },
+        let answer = match &self.inner.direct {
+            Some(direct) => direct.post(body, token.expose()).await,
             None => self.send_by_reqwest(body, token).await,
+        };
+        let outcome = match answer {
+            Ok(a) => classify_response(a.status, a.retry_after.as_deref(), &a.body),
+            Err(failure) => failure.outcome(),
         };
         redact(outcome, &self.inner.tokens.secrets())
     }
 
     /// The call through reqwest, which honours the proxy the environment names.
-    async fn send_by_reqwest(&self, body: Bytes, token: &Secret) -> Outcome {
-        let request = self
+    async fn send_by_reqwest(
+        &self,
+        body: Bytes,
+        token: &Secret,
+    ) -> Result<Answer, TransportFailure> {
+        let response = self
             .inner
             .http
             .post(self.inner.call_url.clone())
             .bearer_auth(token.expose())
             .header(CONTENT_TYPE, "application/json")
-            .body(body);
-        match request.send().await {
-            Err(err) => transport_outcome(&err),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let body = read_capped(response).await;
-                classify_response(status, retry_after.as_deref(), &body)
-            }
-        }
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| transport_failure(&err))?;
+        Ok(Answer {
+            status: response.status().as_u16(),
+            retry_after: retry_after(response.headers()),
+            body: read_capped(response).await,
+        })
     }
 }
 

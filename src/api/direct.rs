@@ -10,13 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::transport::{READ_LIMIT, TransportFailure, chain};
+use super::transport::{Answer, TransportFailure, chain, keep_capped, retry_after};
 
 /// The variables reqwest reads for a proxy; with any of them set, reqwest carries the calls.
 const PROXY_VARS: [&str; 6] = [
@@ -34,14 +34,6 @@ pub(crate) fn proxy_configured(var: impl Fn(&str) -> Option<OsString>) -> bool {
     PROXY_VARS
         .iter()
         .any(|v| var(v).is_some_and(|x| !x.is_empty()))
-}
-
-/// What an answered request gave: the status, `Retry-After`, and at most
-/// [`READ_LIMIT`] bytes of the body.
-pub(crate) struct Answer {
-    pub status: u16,
-    pub retry_after: Option<String>,
-    pub body: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -102,11 +94,7 @@ impl Direct {
                 }
             })?;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let retry_after = retry_after(response.headers());
             let body = read_capped(response.into_body()).await;
             Ok(Answer {
                 status,
@@ -116,21 +104,19 @@ impl Direct {
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
-            .unwrap_or(Err(TransportFailure::TimedOut))
+            .unwrap_or_else(|_| Err(TransportFailure::TimedOut("operation timed out".into())))
     }
 }
 
-/// At most [`READ_LIMIT`] bytes of the body; one that breaks off midway still counts, as
-/// the status already decided the outcome.
+/// The body, capped (see [`keep_capped`]); one that breaks off midway still counts, as the
+/// status already decided the outcome.
 async fn read_capped(mut body: hyper::body::Incoming) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(Ok(frame)) = body.frame().await {
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
-        let room = READ_LIMIT - out.len();
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= READ_LIMIT {
+        if keep_capped(&mut out, &chunk) {
             break;
         }
     }

@@ -1,10 +1,13 @@
-//! What reqwest reports below the HTTP status: which transport failures placed no call
-//! (retryable) and which may have (uncertain), plus bounded body reading.
+//! Below the HTTP status, for both routes a call can take (hyper straight, reqwest): which
+//! transport failures placed no call (retryable) and which may have (uncertain), what an
+//! answer keeps, and bounded body reading.
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::outcome::Outcome;
 
 /// Most bytes of a response body read at all; enough for any error `detail` and the 4 KiB kept.
-pub(crate) const READ_LIMIT: usize = 64 * 1024;
+const READ_LIMIT: usize = 64 * 1024;
 
 /// A request that got no HTTP answer. Only a failure to connect (refused, DNS, TLS
 /// handshake, connect timeout) proves the request never left; everything else, a timeout
@@ -14,7 +17,8 @@ pub(crate) const READ_LIMIT: usize = 64 * 1024;
 pub(crate) enum TransportFailure {
     Unsent(String),
     Lost(String),
-    TimedOut,
+    /// No answer within `--timeout`; the text says what timed out.
+    TimedOut(String),
 }
 
 impl TransportFailure {
@@ -28,27 +32,47 @@ impl TransportFailure {
                 status: None,
                 error,
             },
-            TransportFailure::TimedOut => Outcome::Uncertain {
+            TransportFailure::TimedOut(detail) => Outcome::Uncertain {
                 status: None,
-                error: "no answer within --timeout (operation timed out)".to_owned(),
+                error: format!("no answer within --timeout ({detail})"),
             },
         }
     }
 }
 
 /// Sorts a failed reqwest send (see [`TransportFailure`]).
-pub(crate) fn transport_outcome(err: &reqwest::Error) -> Outcome {
+pub(crate) fn transport_failure(err: &reqwest::Error) -> TransportFailure {
     let error = chain(err);
     if err.is_connect() || err.is_builder() {
-        TransportFailure::Unsent(error).outcome()
+        TransportFailure::Unsent(error)
     } else if err.is_timeout() {
-        Outcome::Uncertain {
-            status: None,
-            error: format!("no answer within --timeout ({error})"),
-        }
+        TransportFailure::TimedOut(error)
     } else {
-        TransportFailure::Lost(error).outcome()
+        TransportFailure::Lost(error)
     }
+}
+
+/// What an answered request gave: the status, `Retry-After`, and at most [`READ_LIMIT`]
+/// bytes of the body.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The `Retry-After` header's text, if it has one that is text.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Appends what [`READ_LIMIT`] leaves room for of `chunk`; `true` once the body is full.
+pub(crate) fn keep_capped(body: &mut Vec<u8>, chunk: &[u8]) -> bool {
+    let room = READ_LIMIT - body.len();
+    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    body.len() >= READ_LIMIT
 }
 
 /// The error and its causes in one line, e.g. "error sending request ...: tcp connect error:
@@ -85,9 +109,7 @@ pub(crate) fn redact_text(text: String, secret: &str) -> String {
 pub(crate) async fn read_capped(mut response: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
-        let room = READ_LIMIT - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= READ_LIMIT {
+        if keep_capped(&mut body, &chunk) {
             break;
         }
     }

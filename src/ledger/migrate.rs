@@ -30,6 +30,15 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), LedgerErro
             known,
         });
     }
+    // A migration may rebuild the rows table (0011 does: 1.4-2.6 s for 200,000 rows);
+    // without a word first, the first command after an upgrade looks hung.
+    if current > 0 && current < known {
+        tracing::info!(
+            "upgrading the ledger {} from schema {current} to {known}: done once, and a large \
+             ledger takes a few seconds",
+            path.display()
+        );
+    }
     for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.

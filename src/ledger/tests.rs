@@ -63,17 +63,9 @@ async fn request_keys_are_recorded_once_and_read_back_sorted() {
     assert_eq!(keys(&ledger, c.id), want);
 }
 
-#[tokio::test]
-async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
-    let rows = vec![
-        with_keys(2, "+966501234567", "account", "amount"),
-        with_keys(3, "+966501234568", "branch", "amount"),
-    ];
-    let (dir, ledger, c) = campaign_with("old", rows).await;
-    drop(ledger);
-    // Make the file what a dialer of migration 3 left: later migrations undone.
-    let path = dir.path().join("l.db");
-    let conn = rusqlite::Connection::open(&path).unwrap();
+/// Makes the file at `path` what a dialer of migration 3 left: later migrations undone.
+fn downgrade_to_migration_3(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "DROP TABLE request_keys; ALTER TABLE rows DROP COLUMN contact;
          ALTER TABLE leases DROP COLUMN holder_start;
@@ -87,6 +79,60 @@ async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
     )
     .unwrap();
     drop(conn);
+}
+
+/// What a test's tracing subscriber wrote.
+#[derive(Clone, Default)]
+struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn open_logging(path: &std::path::Path) -> String {
+    let logged = Logged::default();
+    let sink = logged.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let ledger = tracing::subscriber::with_default(subscriber, || Ledger::open(path));
+    drop(ledger.unwrap());
+    String::from_utf8(logged.0.lock().unwrap().clone()).unwrap()
+}
+
+#[tokio::test]
+async fn an_upgrade_says_so_before_it_starts_and_a_current_ledger_says_nothing() {
+    let (dir, ledger, _) = campaign_with("old", vec![dial(2, "+966501234567")]).await;
+    drop(ledger);
+    let path = dir.path().join("l.db");
+    downgrade_to_migration_3(&path);
+    let known = migrate::MIGRATIONS.last().unwrap().0;
+    let said = open_logging(&path);
+    assert!(
+        said.contains(&format!("upgrading the ledger {}", path.display()))
+            && said.contains(&format!("from schema 3 to {known}")),
+        "{said}"
+    );
+    assert_eq!(open_logging(&path), "", "nothing to upgrade, nothing said");
+}
+
+#[tokio::test]
+async fn a_ledger_from_before_request_keys_gets_them_from_its_requests() {
+    let rows = vec![
+        with_keys(2, "+966501234567", "account", "amount"),
+        with_keys(3, "+966501234568", "branch", "amount"),
+    ];
+    let (dir, ledger, c) = campaign_with("old", rows).await;
+    drop(ledger);
+    let path = dir.path().join("l.db");
+    downgrade_to_migration_3(&path);
     let upgraded = Ledger::open(&path).unwrap();
     let (meta, tags) = keys(&upgraded, c.id);
     assert_eq!(meta, ["account", "branch"]);

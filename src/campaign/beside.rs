@@ -24,6 +24,9 @@ pub(super) struct Ingest {
     pub source: (Source, Planner),
     pub progress: watch::Sender<IngestProgress>,
     pub zones: Rules,
+    /// `--rate unlimited`: the ingest shares the ledger writer with calls as fast as it
+    /// takes them (see [`ingest::Input::unpaced`]).
+    pub unpaced: bool,
 }
 
 pub(super) struct Start<'a> {
@@ -57,6 +60,7 @@ impl Beside {
                     source,
                     planner,
                     zones: i.zones,
+                    unpaced: i.unpaced,
                     tally: s.tally.clone(),
                     halt: s.halt.clone(),
                 };

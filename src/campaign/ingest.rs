@@ -16,7 +16,15 @@ use crate::zone;
 
 /// One row first: the first call leaves as soon as one row is planned and stored.
 const FIRST_BATCH: usize = 1;
+/// Paced, the writer is nearly idle between calls, and a large batch fills the ledger in
+/// few commits.
 const MAX_BATCH: usize = 4096;
+/// Unpaced, each batch is one job that the writer runs while the calls' marks and answers
+/// queue behind it: 4096 rows held them about 18 ms a batch, the request slots stood idle,
+/// and calls went at half speed until the file was read. 512 rows a batch spread that
+/// over the run, 4-6 % faster on 200k rows (128 was slower: the ingest fell behind the
+/// calls), for a file read about 15 % slower.
+const MAX_BATCH_UNPACED: usize = 512;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct IngestSummary {
@@ -42,6 +50,9 @@ pub struct Input {
     pub tally: Arc<Tally>,
     /// Reading stops when the dispatch stops (Ctrl-C included), whatever the file's size.
     pub halt: Halt,
+    /// The calls are not paced (`--rate unlimited`): smaller batches (see
+    /// [`MAX_BATCH_UNPACED`]).
+    pub unpaced: bool,
 }
 
 pub type IngestHandle = thread::JoinHandle<Result<IngestSummary, IngestError>>;
@@ -79,7 +90,13 @@ fn ingest(
         zones,
         tally,
         halt,
+        unpaced,
     } = input;
+    let max_batch = if unpaced {
+        MAX_BATCH_UNPACED
+    } else {
+        MAX_BATCH
+    };
     let mut summary = IngestSummary::default();
     let mut batch = Vec::with_capacity(FIRST_BATCH);
     let mut batch_size = FIRST_BATCH;
@@ -100,7 +117,7 @@ fn ingest(
         batch.push(to_row(&planner, record, &zones));
         if batch.len() >= batch_size {
             total += flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;
-            batch_size = (batch_size * 4).min(MAX_BATCH);
+            batch_size = (batch_size * 4).min(max_batch);
         }
     }
     total += flush(ledger, campaign_id, &mut batch, progress, total, &tally)?;

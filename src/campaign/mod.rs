@@ -282,6 +282,7 @@ async fn dial_leased(job: Job, halt: Halt) -> Result<RunOutcome, CampaignError> 
             source: s,
             progress: progress_tx,
             zones: cfg.zone_rules(jiff::Timestamp::now()),
+            unpaced: cfg.rate.period().is_none(),
         });
     let beside = beside::Beside::start(beside::Start {
         ledger: &ledger,

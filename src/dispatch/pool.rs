@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +23,9 @@ use super::pace::Pacer;
 use super::refusals::Refusals;
 use super::{Caller, DispatchConfig, DispatchReport, Halt, IngestProgress, Stop};
 use crate::api::Outcome;
-use crate::ledger::{AttemptRecord, DialRow, InFlight, Ledger, Mark, Transition, now_ms};
+use crate::ledger::{
+    AttemptRecord, DialRow, InFlight, Ledger, LedgerError, Mark, Transition, now_ms,
+};
 use crate::progress::Tally;
 
 /// Pause after a 429 without `Retry-After`: doubles per consecutive 429, up to a minute.
@@ -144,6 +146,28 @@ impl Dialed {
     }
 }
 
+/// A row in hand: its place among the lanes and its claim in the queue, both given back
+/// when this is dropped. That is when its task ends, or, for a row that was sent, once its
+/// answer is recorded, which happens on the ledger's sync thread after the task ended.
+struct Lane<C> {
+    ctx: Arc<Ctx<C>>,
+    id: i64,
+    _place: OwnedSemaphorePermit,
+}
+
+impl<C> Drop for Lane<C> {
+    fn drop(&mut self) {
+        self.ctx.queue.release(self.id);
+    }
+}
+
+/// Waits until every row taken has been let go: its task ended and its answer, if it was
+/// sent, is recorded.
+async fn settle(workers: &mut JoinSet<()>, lanes: &Semaphore, all: u32) {
+    while workers.join_next().await.is_some() {}
+    drop(lanes.acquire_many(all).await);
+}
+
 /// Dials every dialable row of a campaign until it is exhausted, `--limit` rows were
 /// dialed, or something stops it. Returns after every started request has been recorded.
 pub async fn dispatch<C: Caller>(
@@ -164,7 +188,8 @@ pub async fn dispatch<C: Caller>(
         None if n >= WIDE => LANES_PER_REQUEST_WIDE,
         None => LANES_PER_REQUEST,
     };
-    let lanes = Arc::new(Semaphore::new(n.saturating_mul(per_request)));
+    let all_lanes = u32::try_from(n.saturating_mul(per_request)).unwrap_or(u32::MAX >> 3);
+    let lanes = Arc::new(Semaphore::new(all_lanes as usize));
     // One cache of parsed zones and openings, for the feed and the gate alike.
     let hours = cfg
         .window
@@ -200,7 +225,7 @@ pub async fn dispatch<C: Caller>(
         // (capped, held, moved on) gave its place back. Asking first could wait on rows due
         // later (a capped one, tomorrow) that the limit would refuse anyway.
         if ctx.limit_reached() {
-            while workers.join_next().await.is_some() {}
+            settle(&mut workers, &lanes, all_lanes).await;
             if lock(&ctx.queue.requeue).is_empty() && ctx.limit_reached() {
                 limit_hit = true;
                 break;
@@ -235,16 +260,15 @@ pub async fn dispatch<C: Caller>(
             ctx.queue.release(row.id);
             break;
         };
-        let ctx = ctx.clone();
-        workers.spawn(async move {
-            let id = row.id;
-            work(&ctx, row, slot, counted).await;
-            ctx.queue.release(id);
-            drop(permit);
-        });
+        let lane = Lane {
+            ctx: ctx.clone(),
+            id: row.id,
+            _place: permit,
+        };
+        workers.spawn(work(lane, row, slot, counted));
         while workers.try_join_next().is_some() {}
     }
-    while workers.join_next().await.is_some() {}
+    settle(&mut workers, &lanes, all_lanes).await;
     let internal = lock(&ctx.stop_reason).clone();
     let stop =
         outside
@@ -303,7 +327,8 @@ async fn next_slot<C>(ctx: &Ctx<C>) -> Option<Instant> {
 }
 
 /// One row: mark, wait for the slot, pass the gate, send, record.
-async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: bool) {
+async fn work<C: Caller>(lane: Lane<C>, row: DialRow, slot: Instant, counted: bool) {
+    let ctx = &*lane.ctx.clone();
     let cap = ctx.cfg.max_calls_per_day;
     let inflight = match ctx.ledger.mark_within_cap(ctx.campaign_id, &row, cap).await {
         Ok(Mark::Marked(f)) => f,
@@ -346,7 +371,7 @@ async fn work<C: Caller>(ctx: &Ctx<C>, row: DialRow, slot: Instant, counted: boo
         drop(request);
         return hold_back(ctx, row, inflight, counted, held).await;
     }
-    send(ctx, row, inflight, sent_at, request).await;
+    send(ctx, lane, row, inflight, sent_at, request).await;
 }
 
 /// Undoes the mark of a row held at the gate: nothing was sent, so it gets back its state
@@ -369,9 +394,12 @@ async fn hold_back<C>(ctx: &Ctx<C>, row: DialRow, inflight: InFlight, counted: b
 }
 
 /// Sends the row's request under its request slot (`None` only when stopping, and then
-/// the gate held the row back) and records the answer once the slot is free again.
+/// the gate held the row back) and hands the answer to the ledger once the slot is free
+/// again. Nothing waits for it: [`recorded`] runs once it is durable, and the row stays in
+/// hand (its [`Lane`]) until then.
 async fn send<C: Caller>(
     ctx: &Ctx<C>,
+    lane: Lane<C>,
     row: DialRow,
     inflight: InFlight,
     sent_at: i64,
@@ -395,7 +423,31 @@ async fn send<C: Caller>(
         sent_at: Some(sent_at),
         transition: transition.clone(),
     };
-    match ctx.ledger.finish_attempt(row.id, inflight, record).await {
+    let requeue = matches!(outcome, Outcome::Throttled { .. });
+    let row_id = row.id;
+    let handed = ctx
+        .ledger
+        .finish_attempt_then(row_id, inflight, record, move |answer| {
+            recorded(&lane, answer, &transition, row, requeue);
+        });
+    if let Err(e) = handed {
+        // The row stays in_flight and becomes uncertain at the next start: the truth.
+        ctx.halt_with(Stop::Ledger(e.to_string()));
+    }
+}
+
+/// A sent row's answer is durable (or could not be made so), on the ledger's sync thread:
+/// the live counts, and a 429's row back in the queue. Short, since every commit's answers
+/// wait for it; the caller then drops the row's [`Lane`].
+fn recorded<C>(
+    lane: &Lane<C>,
+    answer: Result<bool, LedgerError>,
+    transition: &Transition,
+    row: DialRow,
+    requeue: bool,
+) {
+    let ctx = &lane.ctx;
+    match answer {
         Ok(true) => {}
         Ok(false) => {
             tracing::error!(
@@ -414,7 +466,7 @@ async fn send<C: Caller>(
         Transition::Uncertain { .. } => Tally::add(&t.uncertain, 1),
         Transition::RetryWait { .. } | Transition::Requeue { .. } => {}
     }
-    if matches!(outcome, Outcome::Throttled { .. }) {
+    if requeue {
         lock(&ctx.queue.requeue).push_back(row);
     }
 }

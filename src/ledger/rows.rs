@@ -287,6 +287,19 @@ impl Ledger {
             .await
     }
 
+    /// [`Ledger::finish_attempt`] with its answer handed to `reply` once durable, on the
+    /// ledger's sync thread, so no task waits for it (see [`super::Writer::submit_bare`]).
+    pub fn finish_attempt_then(
+        &self,
+        row_id: i64,
+        inflight: InFlight,
+        record: AttemptRecord,
+        reply: impl FnOnce(Result<bool, LedgerError>) + Send + 'static,
+    ) -> Result<(), LedgerError> {
+        self.writer
+            .submit_bare(move |tx| finish(tx, row_id, inflight, record), reply)
+    }
+
     /// Rows left `in_flight` by a process that died may or may not have been called: they
     /// become `uncertain`, never `pending`. Run before dispatching a campaign.
     pub async fn recover_in_flight(&self, campaign_id: i64) -> Result<u64, LedgerError> {

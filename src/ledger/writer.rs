@@ -87,13 +87,26 @@ impl Writer {
         self.call_as(Isolation::Bare, f).await
     }
 
+    /// [`Writer::call_bare`] without a waiting task: `reply` gets the answer on the thread
+    /// that learns it is durable (the sync thread), so the caller is never woken for it.
+    /// For answers nobody waits on, only acts on; `reply` must be quick. If the writer is
+    /// gone, `Err` here and `reply` is dropped unrun; if it dies later, `reply` may be too.
+    pub fn submit_bare<T, F, R>(&self, f: F, reply: R) -> Result<(), LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+        R: FnOnce(Result<T, LedgerError>) + Send + 'static,
+    {
+        self.send(Isolation::Bare, f, reply)
+    }
+
     async fn call_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel();
-        self.send(isolation, f, done_tx)?;
+        self.send(isolation, f, reply_to(done_tx))?;
         done_rx.await.map_err(|_| LedgerError::WriterGone)?
     }
 
@@ -104,7 +117,7 @@ impl Writer {
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel();
-        self.send(Isolation::Savepoint, f, done_tx)?;
+        self.send(Isolation::Savepoint, f, reply_to(done_tx))?;
         done_rx
             .blocking_recv()
             .map_err(|_| LedgerError::WriterGone)?
@@ -122,7 +135,7 @@ impl Writer {
         &self,
         isolation: Isolation,
         f: F,
-        done: oneshot::Sender<Result<T, LedgerError>>,
+        done: impl FnOnce(Result<T, LedgerError>) + Send + 'static,
     ) -> Result<(), LedgerError>
     where
         T: Send + 'static,
@@ -135,8 +148,21 @@ impl Writer {
     }
 }
 
-/// Wraps an operation and its waiter into a job for the writer thread.
-fn job<T, F>(isolation: Isolation, f: F, done: oneshot::Sender<Result<T, LedgerError>>) -> Job
+/// The reply that hands the answer to a waiting task (or to nobody, if it gave up).
+fn reply_to<T: Send + 'static>(
+    done: oneshot::Sender<Result<T, LedgerError>>,
+) -> impl FnOnce(Result<T, LedgerError>) + Send + 'static {
+    move |answer| {
+        let _ = done.send(answer);
+    }
+}
+
+/// Wraps an operation and its reply into a job for the writer thread.
+fn job<T, F>(
+    isolation: Isolation,
+    f: F,
+    done: impl FnOnce(Result<T, LedgerError>) + Send + 'static,
+) -> Job
 where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
@@ -155,7 +181,7 @@ where
                 // doomed batch), and if it did, nothing of this operation was written.
                 (None, Ok(())) => Err(LedgerError::WriterGone),
             };
-            let _ = done.send(answer);
+            done(answer);
         });
         Ran { complete, doom }
     })

@@ -33,7 +33,7 @@ type Answer = oneshot::Receiver<Result<usize, LedgerError>>;
 fn insert(isolation: Isolation, v: i64) -> (Job, Answer) {
     let (done, answer) = oneshot::channel();
     let f = move |tx: &Transaction<'_>| tx.execute("INSERT INTO t VALUES (?1)", [v]);
-    (job(isolation, f, done), answer)
+    (job(isolation, f, reply_to(done)), answer)
 }
 
 /// Runs the jobs as the writer thread does, answering every waiter.
@@ -85,7 +85,7 @@ fn an_error_that_ended_the_transaction_stops_the_batch_even_inside_a_savepoint()
             tx.execute_batch("ROLLBACK")?;
             tx.execute("INSERT INTO t VALUES (1)", []).map(|_| ())
         },
-        done,
+        reply_to(done),
     );
     let (before, _) = insert(Isolation::Savepoint, 2);
     let (after, mut unrun) = insert(Isolation::Savepoint, 3);
@@ -93,4 +93,44 @@ fn an_error_that_ended_the_transaction_stops_the_batch_even_inside_a_savepoint()
     assert!(matches!(gone.try_recv(), Ok(Err(LedgerError::Sql(_)))));
     assert!(matches!(unrun.try_recv(), Ok(Err(LedgerError::Commit(_)))));
     assert_eq!(kept(&conn), [1]);
+}
+
+#[test]
+fn a_submitted_write_is_answered_on_the_sync_thread_once_committed_and_a_failing_one_hears_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL UNIQUE); INSERT INTO t VALUES (1)")
+        .unwrap();
+    let writer = Writer::spawn(conn, dir.path().join("w.db-wal"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let submit = |v: i64| {
+        let (tx, path) = (tx.clone(), path.clone());
+        writer
+            .submit_bare(
+                move |t: &Transaction<'_>| t.execute("INSERT INTO t VALUES (?1)", [v]),
+                move |answer| {
+                    // What another connection sees while the reply runs: the write, if it
+                    // was answered as done.
+                    let seen = kept(&Connection::open(path).unwrap());
+                    let thread = std::thread::current().name().map(str::to_owned);
+                    tx.send((answer.map_err(|e| e.to_string()), seen, thread))
+                        .unwrap();
+                },
+            )
+            .unwrap();
+        rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap()
+    };
+    let (answer, seen, thread) = submit(2);
+    assert_eq!(answer, Ok(1));
+    assert_eq!(seen, [1, 2], "answered only once committed");
+    assert_eq!(
+        thread.as_deref(),
+        Some("ledger-sync"),
+        "no task was woken for it"
+    );
+    let (answer, seen, _) = submit(1);
+    assert!(answer.is_err(), "the reply hears the failure");
+    assert_eq!(seen, [1, 2]);
 }

@@ -11,12 +11,38 @@ pub(super) fn number_holder(
     campaign_id: i64,
     e164: Option<&str>,
 ) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached(
-        "SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2
-         UNION ALL SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2 LIMIT 1",
-    )?
-    .query_row(params![campaign_id, e164], |r| r.get(0))
-    .optional()
+    match first_holder(tx, campaign_id, e164)? {
+        Some(line) => Ok(Some(line)),
+        None => secondary_holder(tx, campaign_id, e164),
+    }
+}
+
+/// The line of the row whose first number is `e164`.
+pub(super) fn first_holder(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    e164: Option<&str>,
+) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
+        .query_row(params![campaign_id, e164], |r| r.get(0))
+        .optional()
+}
+
+/// The line of the row that holds `e164` as a secondary number.
+pub(super) fn secondary_holder(
+    tx: &Transaction<'_>,
+    campaign_id: i64,
+    e164: Option<&str>,
+) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached("SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2")?
+        .query_row(params![campaign_id, e164], |r| r.get(0))
+        .optional()
+}
+
+/// Whether any row of the campaign holds a secondary number.
+pub(super) fn any_secondary(tx: &Transaction<'_>, campaign_id: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM row_numbers WHERE campaign_id = ?1)")?
+        .query_row([campaign_id], |r| r.get(0))
 }
 
 /// Claims the secondary numbers no earlier row holds, in order; the others are dropped

@@ -328,7 +328,9 @@ async fn next_slot<C>(ctx: &Ctx<C>) -> Option<Instant> {
 
 /// One row: mark, wait for the slot, pass the gate, send, record.
 async fn work<C: Caller>(lane: Lane<C>, row: DialRow, slot: Instant, counted: bool) {
-    let ctx = &*lane.ctx.clone();
+    // `lane` goes on to the answer's reply; the task keeps its own handle on the context.
+    let ctx = Arc::clone(&lane.ctx);
+    let ctx = &*ctx;
     let cap = ctx.cfg.max_calls_per_day;
     let inflight = match ctx.ledger.mark_within_cap(ctx.campaign_id, &row, cap).await {
         Ok(Mark::Marked(f)) => f,

@@ -108,7 +108,7 @@ struct Verdict {
     state: RowState,
     reason: Option<SkipReason>,
     detail: Option<String>,
-    /// The number the row holds for dialing (first numbers are unique per campaign).
+    /// Whether the row holds its number for dialing (first numbers are unique per campaign).
     dial_key: bool,
     duplicate_of: Option<i64>,
 }
@@ -203,10 +203,11 @@ fn insert_one(tx: &Transaction<'_>, held: &mut Held, mut row: NewRow) -> rusqlit
         write_row(tx, campaign_id, &row, Verdict::duplicate_of(first))?;
         return Ok(false);
     }
+    let id = tx.last_insert_rowid();
     let line = row.line as i64;
     if let Some(kept) = claim_alt_numbers(tx, campaign_id, line, row.alt_numbers)? {
         tx.prepare_cached("UPDATE rows SET alt_numbers = ?2 WHERE id = ?1")?
-            .execute(params![tx.last_insert_rowid(), kept])?;
+            .execute(params![id, kept])?;
         held.secondary = true;
     }
     Ok(true)

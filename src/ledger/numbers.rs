@@ -23,9 +23,12 @@ pub(super) fn first_holder(
     campaign_id: i64,
     e164: Option<&str>,
 ) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached("SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2")?
-        .query_row(params![campaign_id, e164], |r| r.get(0))
-        .optional()
+    line_of(
+        tx,
+        "SELECT line FROM rows WHERE campaign_id = ?1 AND dial_key = ?2",
+        campaign_id,
+        e164,
+    )
 }
 
 /// The line of the row that holds `e164` as a secondary number.
@@ -34,7 +37,22 @@ pub(super) fn secondary_holder(
     campaign_id: i64,
     e164: Option<&str>,
 ) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached("SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2")?
+    line_of(
+        tx,
+        "SELECT line FROM row_numbers WHERE campaign_id = ?1 AND e164 = ?2",
+        campaign_id,
+        e164,
+    )
+}
+
+/// The one line `sql` finds for the campaign and number, if any.
+fn line_of(
+    tx: &Transaction<'_>,
+    sql: &str,
+    campaign_id: i64,
+    e164: Option<&str>,
+) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(sql)?
         .query_row(params![campaign_id, e164], |r| r.get(0))
         .optional()
 }
